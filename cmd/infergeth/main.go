@@ -18,7 +18,7 @@ type command struct {
 // commands is the subcommand table. Each entry lives in its own file.
 func commands() map[string]command {
 	return map[string]command{
-		"model": {"inspect, run and convert models", runModel},
+		// "model" is added with the engine.
 	}
 }
 
