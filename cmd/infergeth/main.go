@@ -19,6 +19,7 @@ type command struct {
 func commands() map[string]command {
 	return map[string]command{
 		// "model" is added with the engine.
+		"statetest": {summary: "run Ethereum GeneralStateTests through infergeth's EVM", run: runStatetest},
 	}
 }
 
