@@ -3,7 +3,7 @@ GO       ?= go
 BIN      := build/bin/infergeth
 SHARED   ?= ../shared
 
-.PHONY: all build devnet test test-go test-vectors bench fuzz vectors clean
+.PHONY: all build devnet test test-go test-vectors bench fuzz vectors clean tools test-statetest test-e2e
 
 all: build
 
@@ -14,7 +14,34 @@ devnet: build
 	$(BIN) devnet $(DEVNET_FLAGS)
 
 ## test: everything CI runs. Installs what the tests need first.
-test: build test-go test-vectors
+test: tools build test-go test-vectors test-statetest test-e2e
+
+## tools: the pinned client tools the tests run (solc-js, ethers, viem, forge,
+## cast, anvil) from tests/tools/package-lock.json into tests/tools/node_modules.
+## Reinstalls only when the manifest or the lock file changed.
+TOOLS_DIR := tests/tools
+TOOLS_STAMP := $(TOOLS_DIR)/node_modules/.installed
+tools: $(TOOLS_STAMP)
+$(TOOLS_STAMP): $(TOOLS_DIR)/package.json $(TOOLS_DIR)/package-lock.json
+	npm ci --prefix $(TOOLS_DIR) --no-audit --no-fund
+	touch $@
+
+## test-statetest: Ethereum GeneralStateTests through infergeth's EVM, from
+## ../shared/fixtures/ethereum-tests or ETHEREUM_TESTS_DIR (a checkout of ethereum/tests).
+ETHEREUM_TESTS_DIR ?= $(SHARED)/fixtures/ethereum-tests
+test-statetest: build
+	@if [ -d "$(ETHEREUM_TESTS_DIR)" ]; then \
+		echo "$(BIN) statetest $(ETHEREUM_TESTS_DIR)"; \
+		$(BIN) statetest "$(ETHEREUM_TESTS_DIR)"; \
+	else \
+		echo "test-statetest: SKIPPED: no ethereum/tests at $(ETHEREUM_TESTS_DIR) (set ETHEREUM_TESTS_DIR to a checkout)"; \
+	fi
+
+## test-e2e: real clients (cast, forge, ethers, viem) against a devnet the test
+## starts on 127.0.0.1; E2E_NODE=anvil runs the same tests against anvil.
+test-e2e: tools build
+	$(GO) vet -tags e2e ./tests/e2e/
+	INFERGETH_BIN=$(abspath $(BIN)) $(GO) test -tags e2e -count=1 -timeout 5m ./tests/e2e/
 
 test-go:
 	$(GO) vet ./...
