@@ -18,7 +18,7 @@ type command struct {
 // commands is the subcommand table. Each entry lives in its own file.
 func commands() map[string]command {
 	return map[string]command{
-		// "model" is added with the engine.
+		"model":     {"inspect and run models", runModel},
 		"statetest": {summary: "run Ethereum GeneralStateTests through infergeth's EVM", run: runStatetest},
 	}
 }
