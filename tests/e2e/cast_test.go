@@ -9,10 +9,12 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/infergeth/infergeth/tests/devnode"
 )
 
 // cast runs foundry's cast against node and returns its trimmed output.
-func cast(t *testing.T, n *devnode, args ...string) string {
+func cast(t *testing.T, n *devnode.Node, args ...string) string {
 	t.Helper()
 	// The endpoint goes right after the subcommand: `cast send --create`
 	// takes everything after the code as constructor arguments.
@@ -22,7 +24,7 @@ func cast(t *testing.T, n *devnode, args ...string) string {
 
 // castSend sends a transaction signed by dev account 0 and returns the
 // receipt cast prints.
-func castSend(t *testing.T, n *devnode, args ...string) castReceipt {
+func castSend(t *testing.T, n *devnode.Node, args ...string) castReceipt {
 	t.Helper()
 	out := cast(t, n, append([]string{"send", "--private-key", key0, "--json"}, args...)...)
 	var r castReceipt

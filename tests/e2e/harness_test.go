@@ -5,35 +5,31 @@ package e2e
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/infergeth/infergeth/tests/devnode"
 )
 
 // The first dev accounts of the mnemonic "test test ... junk" (anvil's and
 // Hardhat's), which every devnet funds.
 const (
-	chainID = 31337
+	chainID = devnode.ChainID
 	key0    = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"
 	addr0   = "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266"
 	addr1   = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"
 )
 
-// Bounds on everything the tests start.
+// Bounds on the commands the tests run (nodes: devnode.StartTimeout).
 const (
-	nodeStartTimeout = 30 * time.Second
-	commandTimeout   = 90 * time.Second
-	buildTimeout     = 5 * time.Minute
+	commandTimeout = 90 * time.Second
+	buildTimeout   = 5 * time.Minute
 )
 
 // setup is what TestMain prepared: where the tools are, the compiled
@@ -146,140 +142,26 @@ func forgeEnv(broadcast string) []string {
 	)
 }
 
-// devnode is a running node: anvil or `infergeth devnet`.
-type devnode struct {
-	URL, WS string
-	cmd     *exec.Cmd
-	log     *lockedBuffer
-	exited  chan struct{}
-}
-
-// startNode starts a fresh node on a free 127.0.0.1 port and kills it when
-// the test ends; its log is printed if the test failed.
-func startNode(t *testing.T) *devnode {
+// startNode starts a fresh node on a free 127.0.0.1 port with the dev
+// accounts funded, and kills it when the test ends; its log is printed if the
+// test failed.
+func startNode(t *testing.T) *devnode.Node {
 	t.Helper()
-	var lastErr error
-	for attempt := 0; attempt < 3; attempt++ {
-		n, err := tryStartNode()
-		if err == nil {
-			t.Cleanup(func() {
-				n.stop()
-				if t.Failed() {
-					t.Logf("%s log (last 8 KiB):\n%s", setup.kind, n.log.tail(8<<10))
-				}
-			})
-			return n
+	spec := devnode.Anvil(filepath.Join(setup.toolsBin, "anvil"), "--accounts", "10", "--balance", "10000")
+	if setup.kind == "infergeth" {
+		spec = devnode.Infergeth(setup.infergeth, "--accounts", "10", "--balance", "10000")
+	}
+	n, err := devnode.Start(spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		n.Stop()
+		if t.Failed() {
+			t.Logf("%s log (last 8 KiB):\n%s", setup.kind, n.Log(8<<10))
 		}
-		lastErr = err // most likely the port was taken in between: try another
-	}
-	t.Fatalf("starting %s: %v", setup.kind, lastErr)
-	return nil
-}
-
-func tryStartNode() (*devnode, error) {
-	port, err := freePort()
-	if err != nil {
-		return nil, err
-	}
-	p := strconv.Itoa(port)
-	var cmd *exec.Cmd
-	switch setup.kind {
-	case "anvil":
-		cmd = exec.Command(filepath.Join(setup.toolsBin, "anvil"),
-			"--host", "127.0.0.1", "--port", p, "--chain-id", strconv.Itoa(chainID),
-			"--accounts", "10", "--balance", "10000")
-	default:
-		cmd = exec.Command(setup.infergeth, "devnet",
-			"--http.port", p, "--chain-id", strconv.Itoa(chainID),
-			"--accounts", "10", "--balance", "10000")
-	}
-	n := &devnode{
-		URL:    "http://127.0.0.1:" + p,
-		WS:     "ws://127.0.0.1:" + p,
-		cmd:    cmd,
-		log:    &lockedBuffer{},
-		exited: make(chan struct{}),
-	}
-	cmd.Stdout, cmd.Stderr = n.log, n.log
-	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("%s: %w", cmd.Path, err)
-	}
-	go func() { cmd.Wait(); close(n.exited) }()
-	deadline := time.Now().Add(nodeStartTimeout)
-	for time.Now().Before(deadline) {
-		select {
-		case <-n.exited:
-			return nil, fmt.Errorf("%s exited before serving (%v):\n%s", setup.kind, cmd.ProcessState, n.log.tail(4<<10))
-		default:
-		}
-		var id string
-		if err := rpcCall(n.URL, "eth_chainId", nil, &id); err == nil {
-			if id != fmt.Sprintf("0x%x", chainID) {
-				n.stop()
-				return nil, fmt.Errorf("eth_chainId = %s, want 0x%x", id, chainID)
-			}
-			return n, nil
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	n.stop()
-	return nil, fmt.Errorf("%s did not answer eth_chainId on %s within %v:\n%s", setup.kind, n.URL, nodeStartTimeout, n.log.tail(4<<10))
-}
-
-func (n *devnode) stop() {
-	select {
-	case <-n.exited:
-		return
-	default:
-	}
-	n.cmd.Process.Kill()
-	<-n.exited
-}
-
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, fmt.Errorf("finding a free port: %w", err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
-}
-
-// rpcCall makes one JSON-RPC call over HTTP and decodes the result into out.
-func rpcCall(url, method string, params []any, out any) error {
-	if params == nil {
-		params = []any{}
-	}
-	body, err := json.Marshal(map[string]any{"jsonrpc": "2.0", "id": 1, "method": method, "params": params})
-	if err != nil {
-		return err
-	}
-	client := http.Client{Timeout: 10 * time.Second}
-	resp, err := client.Post(url, "application/json", bytes.NewReader(body))
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	var reply struct {
-		Result json.RawMessage `json:"result"`
-		Error  *struct {
-			Code    int    `json:"code"`
-			Message string `json:"message"`
-		} `json:"error"`
-	}
-	if err := json.NewDecoder(resp.Body).Decode(&reply); err != nil {
-		return fmt.Errorf("%s: HTTP %s: %w", method, resp.Status, err)
-	}
-	if reply.Error != nil {
-		return fmt.Errorf("%s: error %d: %s", method, reply.Error.Code, reply.Error.Message)
-	}
-	if out == nil {
-		return nil
-	}
-	if err := json.Unmarshal(reply.Result, out); err != nil {
-		return fmt.Errorf("%s: result %s: %w", method, reply.Result, err)
-	}
-	return nil
+	})
+	return n
 }
 
 // run runs a tool with a bounded time and returns its standard output; the
@@ -312,26 +194,4 @@ func tryRun(dir string, env []string, name string, args ...string) (string, erro
 			filepath.Base(name), strings.Join(args, " "), err, stdout.String(), stderr.String())
 	}
 	return stdout.String(), nil
-}
-
-// lockedBuffer collects a process's output.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) tail(n int) string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	s := b.buf.String()
-	if len(s) > n {
-		s = "..." + s[len(s)-n:]
-	}
-	return s
 }

@@ -24,6 +24,8 @@ import (
 	"os"
 	"strings"
 	"time"
+
+	"github.com/infergeth/infergeth/tests/devnode"
 )
 
 // settings are the knobs of one run.
@@ -83,15 +85,16 @@ func run(args []string, stdout, stderr io.Writer) error {
 	}
 	// Rounds alternate which node goes first, so that neither always runs on
 	// a colder or warmer machine; each node's samples and calls are pooled.
-	nodes := []nodeSpec{anvilSpec(*anvil), infergethSpec(*infergeth)}
+	// Each with its defaults (instant mining, in memory), as developers run them.
+	nodes := []devnode.Spec{devnode.Anvil(*anvil), devnode.Infergeth(*infergeth)}
 	pooled := make([][]result, len(nodes))
 	for round := range s.rounds {
 		for k := range nodes {
 			i := (k + round) % len(nodes)
-			progress("round %d/%d: %s", round+1, s.rounds, nodes[i].name)
+			progress("round %d/%d: %s", round+1, s.rounds, nodes[i].Name)
 			r, err := measureStarted(nodes[i], s, progress)
 			if err != nil {
-				return fmt.Errorf("%s: %w", nodes[i].name, err)
+				return fmt.Errorf("%s: %w", nodes[i].Name, err)
 			}
 			pooled[i] = append(pooled[i], r)
 		}
@@ -102,17 +105,17 @@ func run(args []string, stdout, stderr io.Writer) error {
 }
 
 // measureStarted starts a node, measures it and stops it.
-func measureStarted(spec nodeSpec, s settings, progress func(string, ...any)) (result, error) {
-	n, err := start(spec)
+func measureStarted(spec devnode.Spec, s settings, progress func(string, ...any)) (result, error) {
+	n, err := devnode.Start(spec)
 	if err != nil {
 		return result{}, err
 	}
-	defer n.stop()
-	progress("%s: serving at %s (%s)", spec.name, n.url, n.version)
-	r, err := measure(context.Background(), n.url, s, progress)
+	defer n.Stop()
+	progress("%s: serving at %s (%s)", spec.Name, n.URL, n.Version)
+	r, err := measure(context.Background(), n.URL, s, progress)
 	if err != nil {
-		return result{}, fmt.Errorf("%w\nnode log (tail):\n%s", err, n.log.tail(4<<10))
+		return result{}, fmt.Errorf("%w\nnode log (tail):\n%s", err, n.Log(4<<10))
 	}
-	r.Node, r.Version = spec.name, n.version
+	r.Node, r.Version = spec.Name, n.Version
 	return r, nil
 }
