@@ -1,0 +1,243 @@
+package core
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/big"
+
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/consensus/misc/eip4844"
+	gethcore "github.com/ethereum/go-ethereum/core"
+	"github.com/ethereum/go-ethereum/core/state"
+	"github.com/ethereum/go-ethereum/core/types"
+	gethvm "github.com/ethereum/go-ethereum/core/vm"
+	gethparams "github.com/ethereum/go-ethereum/params"
+	"github.com/ethereum/go-ethereum/trie"
+
+	"github.com/infergeth/infergeth/params"
+	"github.com/infergeth/infergeth/vm"
+)
+
+// HashReader gives the hashes of canonical blocks, for BLOCKHASH.
+type HashReader interface {
+	CanonicalHash(number uint64) common.Hash
+}
+
+// Executor runs transactions in blocks with EVMs from the factory. The
+// builder (a block the node proposes) and the importer (a block it checks)
+// both go through it, so they execute identically.
+type Executor struct {
+	config  *params.ChainConfig
+	factory *vm.Factory
+	hashes  HashReader
+	signer  types.Signer
+}
+
+// NewExecutor returns an executor. signer recovers senders (the chain's
+// Senders, so impersonated transactions execute as their account).
+func NewExecutor(config *params.ChainConfig, factory *vm.Factory, hashes HashReader, signer types.Signer) *Executor {
+	return &Executor{config: config, factory: factory, hashes: hashes, signer: signer}
+}
+
+// Config is the chain configuration.
+func (e *Executor) Config() *params.ChainConfig { return e.config }
+
+// Factory is the EVM factory.
+func (e *Executor) Factory() *vm.Factory { return e.factory }
+
+// Signer recovers transaction senders.
+func (e *Executor) Signer() types.Signer { return e.signer }
+
+// BlockContext is the EVM's view of header. Hashes of ancestors come from
+// the canonical chain: a block is always executed on the canonical head.
+func (e *Executor) BlockContext(header *types.Header) gethvm.BlockContext {
+	var blobBaseFee *big.Int
+	if header.ExcessBlobGas != nil {
+		blobBaseFee = eip4844.CalcBlobFee(e.config.Ethereum, header)
+	}
+	var baseFee *big.Int
+	if header.BaseFee != nil {
+		baseFee = new(big.Int).Set(header.BaseFee)
+	}
+	var random *common.Hash
+	if header.Difficulty == nil || header.Difficulty.Sign() == 0 {
+		mix := header.MixDigest
+		random = &mix
+	}
+	difficulty := new(big.Int)
+	if header.Difficulty != nil {
+		difficulty.Set(header.Difficulty)
+	}
+	return gethvm.BlockContext{
+		CanTransfer:      gethcore.CanTransfer,
+		Transfer:         gethcore.Transfer,
+		GetHash:          e.hashes.CanonicalHash,
+		Coinbase:         header.Coinbase,
+		GasLimit:         header.GasLimit,
+		BlockNumber:      new(big.Int).Set(header.Number),
+		Time:             header.Time,
+		Difficulty:       difficulty,
+		BaseFee:          baseFee,
+		BlobBaseFee:      blobBaseFee,
+		Random:           random,
+		CostPerStateByte: gethparams.CostPerStateByte,
+	}
+}
+
+// NewEVM makes an EVM for header on statedb through the factory.
+func (e *Executor) NewEVM(header *types.Header, statedb gethvm.StateDB, cfg gethvm.Config) *gethvm.EVM {
+	return e.factory.NewEVM(e.BlockContext(header), statedb, e.config.Ethereum, cfg)
+}
+
+// BlockRun is one block being executed: system calls, then transactions
+// one by one, then Finish.
+type BlockRun struct {
+	e        *Executor
+	ctx      context.Context
+	header   *types.Header
+	statedb  *state.StateDB
+	evm      *gethvm.EVM
+	gp       *gethcore.GasPool
+	txs      []*types.Transaction
+	receipts types.Receipts
+	logs     []*types.Log
+}
+
+// Begin starts executing a block with header (its parent hash, number,
+// time, gas limit, base fee and blob fields set) on the parent's post-state.
+// It runs the pre-execution system calls (EIP-4788 beacon root, EIP-2935
+// parent hash).
+func (e *Executor) Begin(ctx context.Context, header *types.Header, statedb *state.StateDB, cfg gethvm.Config) *BlockRun {
+	var vmdb gethvm.StateDB = statedb
+	if cfg.Tracer != nil {
+		vmdb = state.NewHookedState(statedb, cfg.Tracer)
+	}
+	r := &BlockRun{
+		e:       e,
+		ctx:     ctx,
+		header:  header,
+		statedb: statedb,
+		evm:     e.NewEVM(header, vmdb, cfg),
+		gp:      gethcore.NewGasPool(header.GasLimit),
+	}
+	// The pre-execution system calls of geth's core.PreExecution, which
+	// wants the parent header only for its hash, which header names.
+	if header.ParentBeaconRoot != nil {
+		gethcore.ProcessBeaconBlockRoot(*header.ParentBeaconRoot, r.evm, nil)
+	}
+	if e.config.Ethereum.IsPrague(header.Number, header.Time) {
+		gethcore.ProcessParentBlockHash(header.ParentHash, r.evm, nil)
+	}
+	return r
+}
+
+// GasLeft is the gas still available in the block.
+func (r *BlockRun) GasLeft() uint64 { return r.gp.Available(false) }
+
+// Count is how many transactions were applied.
+func (r *BlockRun) Count() int { return len(r.txs) }
+
+// Apply executes tx. A transaction that cannot be included (bad nonce, fee
+// cap below base fee, not enough gas left in the block, ...) leaves state
+// and gas untouched and returns the error; a transaction that runs and
+// fails (revert, out of gas) is included with a failed receipt.
+func (r *BlockRun) Apply(tx *types.Transaction) (*types.Receipt, error) {
+	msg, err := gethcore.TransactionToMessage(tx, r.e.signer, r.header.BaseFee)
+	if err != nil {
+		return nil, fmt.Errorf("tx %x: %w", tx.Hash(), err)
+	}
+	snap, gp := r.statedb.Snapshot(), r.gp.Snapshot()
+	index := len(r.txs)
+	r.statedb.SetTxContext(tx.Hash(), index, uint32(index+1))
+	receipt, _, err := gethcore.ApplyTransactionWithEVM(r.ctx, msg, r.gp, r.statedb, r.header.Number, common.Hash{}, r.header.Time, tx, r.evm)
+	if err != nil {
+		r.statedb.RevertToSnapshot(snap)
+		r.gp.Set(gp)
+		return nil, err
+	}
+	r.txs = append(r.txs, tx)
+	r.receipts = append(r.receipts, receipt)
+	r.logs = append(r.logs, receipt.Logs...)
+	return receipt, nil
+}
+
+// Finish runs the post-execution system calls (EIP-7002, EIP-7251 request
+// queues, EIP-6110 deposits), fills the header's roots and returns the
+// block, with the receipts' block hash filled in.
+func (r *BlockRun) Finish() (*types.Block, types.Receipts, error) {
+	defer r.evm.Release()
+	requests, _, err := gethcore.PostExecution(r.ctx, r.e.config.Ethereum, r.header.Number, r.header.Time, r.logs, nil, r.evm, uint32(len(r.txs)+1))
+	if err != nil {
+		return nil, nil, fmt.Errorf("block %d: %w", r.header.Number, err)
+	}
+	header := types.CopyHeader(r.header)
+	header.GasUsed = r.gp.Used()
+	rules := r.e.config.Ethereum.Rules(header.Number, true, header.Time)
+	header.Root = r.statedb.IntermediateRoot(rules)
+	if requests != nil {
+		h := types.CalcRequestsHash(requests)
+		header.RequestsHash = &h
+	}
+	var withdrawals []*types.Withdrawal
+	if rules.IsShanghai {
+		withdrawals = []*types.Withdrawal{}
+	}
+	block := types.NewBlock(header, &types.Body{Transactions: r.txs, Withdrawals: withdrawals}, r.receipts, trie.NewStackTrie(nil))
+	hash := block.Hash()
+	for _, receipt := range r.receipts {
+		receipt.BlockHash = hash
+		for _, l := range receipt.Logs {
+			l.BlockHash = hash
+		}
+	}
+	return block, r.receipts, nil
+}
+
+// State is the block's state as executed so far.
+func (r *BlockRun) State() *state.StateDB { return r.statedb }
+
+// ErrInvalidBlock wraps every reason an imported block is refused.
+var ErrInvalidBlock = errors.New("invalid block")
+
+// Process re-executes block on its parent's post-state and checks that the
+// result matches the header: what a validator does with a block it did not
+// build. It returns the receipts and the post-state, ready to commit.
+func (e *Executor) Process(ctx context.Context, block *types.Block, parentState *state.StateDB) (types.Receipts, *state.StateDB, error) {
+	header := types.CopyHeader(block.Header())
+	run := e.Begin(ctx, header, parentState, gethvm.Config{})
+	for i, tx := range block.Transactions() {
+		if _, err := run.Apply(tx); err != nil {
+			return nil, nil, fmt.Errorf("%w: tx %d: %w", ErrInvalidBlock, i, err)
+		}
+	}
+	got, receipts, err := run.Finish()
+	if err != nil {
+		return nil, nil, fmt.Errorf("%w: %w", ErrInvalidBlock, err)
+	}
+	switch {
+	case got.GasUsed() != block.GasUsed():
+		return nil, nil, fmt.Errorf("%w: gas used %d, header says %d", ErrInvalidBlock, got.GasUsed(), block.GasUsed())
+	case got.Root() != block.Root():
+		return nil, nil, fmt.Errorf("%w: state root %x, header says %x", ErrInvalidBlock, got.Root(), block.Root())
+	case got.ReceiptHash() != block.ReceiptHash():
+		return nil, nil, fmt.Errorf("%w: receipt root %x, header says %x", ErrInvalidBlock, got.ReceiptHash(), block.ReceiptHash())
+	case got.Bloom() != block.Bloom():
+		return nil, nil, fmt.Errorf("%w: bloom differs from header", ErrInvalidBlock)
+	case got.TxHash() != block.TxHash():
+		return nil, nil, fmt.Errorf("%w: transaction root differs from header", ErrInvalidBlock)
+	case !equalHashPtr(got.Header().RequestsHash, block.Header().RequestsHash):
+		return nil, nil, fmt.Errorf("%w: requests hash differs from header", ErrInvalidBlock)
+	}
+	if got.Hash() != block.Hash() {
+		return nil, nil, fmt.Errorf("%w: re-executed block hash %x, got %x", ErrInvalidBlock, got.Hash(), block.Hash())
+	}
+	return receipts, run.statedb, nil
+}
+
+func equalHashPtr(a, b *common.Hash) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	return *a == *b
+}

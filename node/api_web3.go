@@ -1,0 +1,51 @@
+package node
+
+import (
+	"github.com/ethereum/go-ethereum/common/hexutil"
+	"github.com/ethereum/go-ethereum/crypto"
+)
+
+// web3API is the web3_ namespace.
+type web3API struct{}
+
+// ClientVersion is web3_clientVersion.
+func (web3API) ClientVersion() string { return ClientVersion }
+
+// Sha3 is web3_sha3.
+func (web3API) Sha3(input hexutil.Bytes) hexutil.Bytes { return crypto.Keccak256(input) }
+
+// netAPI is the net_ namespace.
+type netAPI struct{ n *Node }
+
+// Version is net_version: the chain id in decimal.
+func (api *netAPI) Version() string { return api.n.chainID().String() }
+
+// Listening is net_listening.
+func (api *netAPI) Listening() bool { return true }
+
+// PeerCount is net_peerCount: a devnet has no peers.
+func (api *netAPI) PeerCount() hexutil.Uint { return 0 }
+
+// registerAPIs installs every namespace on the RPC server.
+func (n *Node) registerAPIs() error {
+	for _, api := range []struct {
+		namespace string
+		service   any
+	}{
+		{"web3", web3API{}},
+		{"net", &netAPI{n}},
+		{"eth", &ethAPI{n}},
+		{"eth", &filterAPI{n}},
+		{"personal", &personalAPI{n}},
+		{"debug", &debugAPI{n}},
+		{"evm", &evmAPI{n}},
+		{"anvil", &anvilAPI{n}},
+		{"hardhat", &anvilAPI{n}},
+		{"txpool", &txpoolAPI{n}},
+	} {
+		if err := n.rpc.RegisterName(api.namespace, api.service); err != nil {
+			return err
+		}
+	}
+	return nil
+}
