@@ -1,0 +1,151 @@
+package runtime
+
+import (
+	"container/list"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+
+	"github.com/infergeth/infergeth/inference"
+	"github.com/infergeth/infergeth/inference/reference"
+)
+
+// ErrNodeFault means this node could not compute a result that every node
+// must agree on (a backend failed and the reference failed too). It is never
+// the caller's fault: the node must stop processing the block rather than
+// commit anything derived from it (ARCHITECTURE.md decision 4).
+var ErrNodeFault = errors.New("inference node fault")
+
+// Prepared is a decoded, validated model ready to run on a backend.
+type Prepared struct {
+	ID      inference.ModelID
+	Model   *inference.Model
+	Size    int // canonical bytes
+	Backend string
+
+	program   inference.Program
+	reference inference.Program // nil when program is the reference
+	log       *slog.Logger
+}
+
+// Run computes the output. A caller fault (wrong length, an index out of
+// range) is returned as is (errors.Is ErrBadInput). Any other failure of a
+// non-reference backend is logged and the call is retried on the reference
+// backend; if that fails too, the error matches ErrNodeFault.
+func (p *Prepared) Run(input []byte) ([]byte, error) {
+	out, err := p.program.Run(input)
+	if err == nil || errors.Is(err, inference.ErrBadInput) {
+		return out, err
+	}
+	if p.reference == nil {
+		return nil, fmt.Errorf("%w: reference backend: %v", ErrNodeFault, err)
+	}
+	p.log.Warn("inference backend failed; retrying on the reference backend", "backend", p.Backend, "model", fmt.Sprintf("%x", p.ID[:8]), "err", err)
+	out, rerr := p.reference.Run(input)
+	if rerr == nil || errors.Is(rerr, inference.ErrBadInput) {
+		return out, rerr
+	}
+	return nil, fmt.Errorf("%w: %s: %v; reference: %v", ErrNodeFault, p.Backend, err, rerr)
+}
+
+// Cache keeps prepared models by model ID, least recently used first out,
+// bounded by the models' canonical sizes. A model ID is the hash of the
+// model's bytes, so an entry can never be stale: the cache changes how fast
+// a result comes, never what it is.
+type Cache struct {
+	backend inference.Backend
+	budget  int
+	log     *slog.Logger
+
+	mu      sync.Mutex
+	used    int
+	entries map[inference.ModelID]*list.Element
+	lru     *list.List // of *Prepared, most recent at the front
+}
+
+// NewCache returns a cache that prepares models on backend and holds up to
+// budget bytes of models (at least one model, whatever its size).
+func NewCache(backend inference.Backend, budget int, log *slog.Logger) *Cache {
+	if log == nil {
+		log = slog.Default()
+	}
+	return &Cache{backend: backend, budget: budget, log: log, entries: map[inference.ModelID]*list.Element{}, lru: list.New()}
+}
+
+// Backend is the backend the cache prepares models on.
+func (c *Cache) Backend() inference.Backend { return c.backend }
+
+// Get returns the prepared model id if cached.
+func (c *Cache) Get(id inference.ModelID) (*Prepared, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if e, ok := c.entries[id]; ok {
+		c.lru.MoveToFront(e)
+		return e.Value.(*Prepared), true
+	}
+	return nil, false
+}
+
+// Load returns the prepared model id, calling read for its bytes on a miss.
+// The bytes must hash to id; they are decoded, validated and prepared.
+func (c *Cache) Load(id inference.ModelID, read func() ([]byte, error)) (*Prepared, error) {
+	if p, ok := c.Get(id); ok {
+		return p, nil
+	}
+	raw, err := read()
+	if err != nil {
+		return nil, err
+	}
+	if got := inference.ID(raw); got != id {
+		return nil, fmt.Errorf("model bytes hash to %x, not the requested %x", got, id)
+	}
+	p, err := Prepare(c.backend, raw, c.log)
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if e, ok := c.entries[id]; ok { // prepared concurrently
+		c.lru.MoveToFront(e)
+		return e.Value.(*Prepared), nil
+	}
+	c.entries[id] = c.lru.PushFront(p)
+	c.used += p.Size
+	for c.used > c.budget && c.lru.Len() > 1 {
+		old := c.lru.Back()
+		c.lru.Remove(old)
+		op := old.Value.(*Prepared)
+		delete(c.entries, op.ID)
+		c.used -= op.Size
+	}
+	return p, nil
+}
+
+// Prepare decodes canonical model bytes and prepares them on backend, with
+// the reference backend as the fallback for a failing accelerated backend.
+func Prepare(backend inference.Backend, raw []byte, log *slog.Logger) (*Prepared, error) {
+	if log == nil {
+		log = slog.Default()
+	}
+	m, err := inference.Decode(raw)
+	if err != nil {
+		return nil, err
+	}
+	p := &Prepared{ID: inference.ID(raw), Model: m, Size: len(raw), Backend: backend.Name(), log: log}
+	if p.program, err = backend.Prepare(m); err != nil {
+		log.Warn("inference backend cannot prepare model; using the reference backend", "backend", backend.Name(), "err", err)
+		p.program, p.Backend = nil, reference.Backend{}.Name()
+	}
+	if p.Backend != (reference.Backend{}).Name() {
+		if p.reference, err = (reference.Backend{}).Prepare(m); err != nil {
+			return nil, fmt.Errorf("reference backend: %w", err)
+		}
+	}
+	if p.program == nil {
+		if p.program, err = (reference.Backend{}).Prepare(m); err != nil {
+			return nil, fmt.Errorf("reference backend: %w", err)
+		}
+	}
+	return p, nil
+}
