@@ -53,7 +53,7 @@ type Chain struct {
 	config  *params.ChainConfig
 	db      ethdb.Database
 	triedb  *triedb.Database
-	state   state.Database
+	state   *state.MPTDatabase
 	durable bool
 	senders *Senders
 
@@ -67,6 +67,13 @@ type Chain struct {
 	txIndex lru.BasicLRU[common.Hash, txLocation]
 
 	chainFeed event.Feed
+
+	// readers caches the account and storage reads of recent states, so
+	// that eth_calls and blocks on the head do not walk the trie for
+	// what an earlier one already read. A state's cache is valid forever:
+	// states are immutable, named by their root.
+	readerMu sync.Mutex
+	readers  lru.BasicLRU[common.Hash, state.Reader]
 }
 
 type storedBlock struct {
@@ -90,10 +97,11 @@ func OpenChain(db ethdb.Database, config *params.ChainConfig, genesis *gethcore.
 	c := &Chain{
 		db:      db,
 		triedb:  tdb,
-		state:   state.NewDatabase(tdb, nil),
+		state:   state.NewMPTDatabase(tdb, nil),
 		durable: durable,
 		blocks:  lru.NewBasicLRU[common.Hash, *storedBlock](recentBlocks),
 		txIndex: lru.NewBasicLRU[common.Hash, txLocation](recentBlocks * 8),
+		readers: lru.NewBasicLRU[common.Hash, state.Reader](cachedStates),
 	}
 	if rawdb.ReadCanonicalHash(db, 0) == (common.Hash{}) {
 		if genesis == nil {
@@ -213,9 +221,26 @@ func (c *Chain) HeadHeader() *types.Header {
 	return c.head.Header()
 }
 
-// StateAt opens the state with the given root.
+// cachedStates is how many states keep a read cache.
+const cachedStates = 4
+
+// StateAt opens the state with the given root. Recent states share a read
+// cache (see Chain.readers).
 func (c *Chain) StateAt(root common.Hash) (*state.StateDB, error) {
-	s, err := state.New(root, c.state)
+	c.readerMu.Lock()
+	reader, ok := c.readers.Get(root)
+	c.readerMu.Unlock()
+	if !ok {
+		r, _, err := c.state.ReadersWithCacheStats(root)
+		if err != nil {
+			return nil, fmt.Errorf("state %x: %w", root, err)
+		}
+		reader = r
+		c.readerMu.Lock()
+		c.readers.Add(root, reader)
+		c.readerMu.Unlock()
+	}
+	s, err := state.NewWithReader(root, c.state, reader)
 	if err != nil {
 		return nil, fmt.Errorf("state %x: %w", root, err)
 	}

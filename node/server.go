@@ -20,12 +20,13 @@ func (n *Node) serve(addr string, both bool) (string, error) {
 	ws := n.rpc.WebsocketHandler([]string{"*"})
 	var handler http.Handler
 	if both {
+		plain := n.fastPath(n.rpc)
 		handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if isWebsocket(r) {
 				ws.ServeHTTP(w, r)
 				return
 			}
-			n.rpc.ServeHTTP(w, r)
+			plain.ServeHTTP(w, r)
 		})
 	} else {
 		handler = ws
