@@ -12,8 +12,10 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"os"
 	"os/exec"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 )
@@ -129,6 +131,32 @@ func (n *Node) Stop() {
 		n.cmd.Process.Kill()
 		<-n.exited
 	}
+}
+
+// CPUTime is the CPU time (user and system) the node has used so far, read
+// from /proc (Linux only; ok is false elsewhere or once it exited).
+func (n *Node) CPUTime() (d time.Duration, ok bool) {
+	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", n.cmd.Process.Pid))
+	if err != nil {
+		return 0, false
+	}
+	// Fields after the command name, which is in parentheses: utime and
+	// stime are fields 14 and 15 of the line, in USER_HZ (100 per second on
+	// Linux, a fixed ABI value).
+	i := bytes.LastIndexByte(raw, ')')
+	if i < 0 {
+		return 0, false
+	}
+	fields := strings.Fields(string(raw[i+1:]))
+	if len(fields) < 13 {
+		return 0, false
+	}
+	utime, err1 := strconv.ParseUint(fields[11], 10, 64)
+	stime, err2 := strconv.ParseUint(fields[12], 10, 64)
+	if err1 != nil || err2 != nil {
+		return 0, false
+	}
+	return time.Duration(utime+stime) * (time.Second / 100), true
 }
 
 // Log returns the last max bytes of the node's output.

@@ -7,6 +7,9 @@
 //
 //	devnetbench -anvil tests/tools/node_modules/.bin/anvil -infergeth build/bin/infergeth
 //
+// Both nodes run at once and the measurement alternates between them in
+// short bursts, so that other load on the machine falls on both alike.
+//
 // One node already running (prints JSON):
 //
 //	devnetbench -url http://127.0.0.1:8545
@@ -30,11 +33,12 @@ import (
 
 // settings are the knobs of one run.
 type settings struct {
-	samples  int           // latency samples
+	samples  int           // latency samples per node
 	warmup   int           // transactions sent before the latency samples
+	chunk    int           // latency samples per turn
 	clients  int           // concurrent eth_call clients
-	duration time.Duration // how long eth_call runs
-	rounds   int           // side-by-side rounds, alternating which node goes first
+	duration time.Duration // eth_call time per node
+	burst    time.Duration // eth_call time per turn
 }
 
 func main() {
@@ -57,65 +61,50 @@ func run(args []string, stdout, stderr io.Writer) error {
 	infergeth := fs.String("infergeth", "", "infergeth binary: start `infergeth devnet` and measure it")
 	url := fs.String("url", "", "measure the node already serving JSON-RPC at this URL (prints JSON)")
 	var s settings
-	fs.IntVar(&s.samples, "samples", 300, "transaction-to-receipt samples per node")
+	fs.IntVar(&s.samples, "samples", 600, "transaction-to-receipt samples per node")
 	fs.IntVar(&s.warmup, "warmup", 30, "transactions sent before sampling")
+	fs.IntVar(&s.chunk, "chunk", 20, "latency samples per turn before switching node")
 	fs.IntVar(&s.clients, "clients", 8, "concurrent eth_call clients")
-	fs.DurationVar(&s.duration, "duration", 10*time.Second, "how long eth_call runs per node and round")
-	fs.IntVar(&s.rounds, "rounds", 2, "side-by-side rounds; the first node alternates (anvil first, then infergeth first, ...)")
+	fs.DurationVar(&s.duration, "duration", 20*time.Second, "eth_call time per node")
+	fs.DurationVar(&s.burst, "burst", time.Second, "eth_call time per turn before switching node")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if s.samples < 10 || s.clients < 1 || s.duration < time.Second || s.warmup < 0 || s.rounds < 1 {
-		return fmt.Errorf("need -samples >= 10, -clients >= 1, -duration >= 1s, -rounds >= 1")
+	if s.samples < 10 || s.chunk < 1 || s.clients < 1 || s.burst < 100*time.Millisecond || s.duration < s.burst || s.warmup < 0 {
+		return fmt.Errorf("need -samples >= 10, -chunk >= 1, -clients >= 1, -burst >= 100ms, -duration >= -burst")
 	}
 	progress := func(format string, a ...any) { fmt.Fprintf(stderr, format+"\n", a...) }
+	ctx := context.Background()
 
 	if *url != "" {
-		r, err := measure(context.Background(), *url, s, progress)
+		t := &target{name: "node", url: *url, cpu: noCPU}
+		results, err := measure(ctx, []*target{t}, s, progress)
 		if err != nil {
 			return err
 		}
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
-		return enc.Encode(r)
+		return enc.Encode(results[0])
 	}
 	if *anvil == "" || *infergeth == "" {
 		fs.Usage()
 		return fmt.Errorf("give -anvil and -infergeth, or -url")
 	}
-	// Rounds alternate which node goes first, so that neither always runs on
-	// a colder or warmer machine; each node's samples and calls are pooled.
 	// Each with its defaults (instant mining, in memory), as developers run them.
-	nodes := []devnode.Spec{devnode.Anvil(*anvil), devnode.Infergeth(*infergeth)}
-	pooled := make([][]result, len(nodes))
-	for round := range s.rounds {
-		for k := range nodes {
-			i := (k + round) % len(nodes)
-			progress("round %d/%d: %s", round+1, s.rounds, nodes[i].Name)
-			r, err := measureStarted(nodes[i], s, progress)
-			if err != nil {
-				return fmt.Errorf("%s: %w", nodes[i].Name, err)
-			}
-			pooled[i] = append(pooled[i], r)
+	var targets []*target
+	for _, spec := range []devnode.Spec{devnode.Anvil(*anvil), devnode.Infergeth(*infergeth)} {
+		n, err := devnode.Start(spec)
+		if err != nil {
+			return err
 		}
+		defer n.Stop()
+		progress("%s: serving at %s (%s)", spec.Name, n.URL, n.Version)
+		targets = append(targets, &target{name: spec.Name, version: n.Version, url: n.URL, cpu: n.CPUTime, log: n.Log})
 	}
-	results := []result{pool(pooled[0]), pool(pooled[1])}
+	results, err := measure(ctx, targets, s, progress)
+	if err != nil {
+		return err
+	}
 	command := "go run ./tests/bench/devnetbench " + strings.Join(args, " ")
 	return writeMarkdown(stdout, command, s, results[0], results[1])
-}
-
-// measureStarted starts a node, measures it and stops it.
-func measureStarted(spec devnode.Spec, s settings, progress func(string, ...any)) (result, error) {
-	n, err := devnode.Start(spec)
-	if err != nil {
-		return result{}, err
-	}
-	defer n.Stop()
-	progress("%s: serving at %s (%s)", spec.Name, n.URL, n.Version)
-	r, err := measure(context.Background(), n.URL, s, progress)
-	if err != nil {
-		return result{}, fmt.Errorf("%w\nnode log (tail):\n%s", err, n.Log(4<<10))
-	}
-	r.Node, r.Version = spec.Name, n.Version
-	return r, nil
 }

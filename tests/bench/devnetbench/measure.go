@@ -55,13 +55,18 @@ type result struct {
 	Node    string `json:"node,omitempty"`
 	Version string `json:"version,omitempty"`
 
-	Samples        int             `json:"latency_samples"`
-	latencies      []time.Duration // sorted, for pooling rounds
-	LatencyMedian  float64         `json:"latency_median_ms"`
-	LatencyP90     float64         `json:"latency_p90_ms"`
-	LatencyMin     float64         `json:"latency_min_ms"`
-	LatencyMax     float64         `json:"latency_max_ms"`
-	PollsPerSample float64         `json:"receipt_polls_per_sample"`
+	Samples        int     `json:"latency_samples"`
+	LatencyMedian  float64 `json:"latency_median_ms"`
+	LatencyP90     float64 `json:"latency_p90_ms"`
+	LatencyMin     float64 `json:"latency_min_ms"`
+	LatencyMax     float64 `json:"latency_max_ms"`
+	PollsPerSample float64 `json:"receipt_polls_per_sample"`
+
+	// Node CPU time (user+system) per operation, when the node's process is
+	// known (0 otherwise): less sensitive to other load on the machine than
+	// wall-clock rates.
+	TxCPU   float64 `json:"node_cpu_per_tx_us,omitempty"`
+	CallCPU float64 `json:"node_cpu_per_call_us,omitempty"`
 
 	Clients     int     `json:"call_clients"`
 	CallSeconds float64 `json:"call_seconds"`
@@ -69,107 +74,233 @@ type result struct {
 	CallsPerSec float64 `json:"calls_per_second"`
 }
 
-// measure runs both measurements against the node at url.
-func measure(ctx context.Context, url string, s settings, progress func(string, ...any)) (result, error) {
-	c := newClient(url, s.clients+1)
+// cpuClock reads a node's CPU time; ok is false when it cannot.
+type cpuClock func() (d time.Duration, ok bool)
+
+// noCPU is the cpuClock of a node whose process is not ours.
+func noCPU() (time.Duration, bool) { return 0, false }
+
+// target is one node under measurement and what was measured of it so far.
+type target struct {
+	name, version, url string
+	cpu                cpuClock
+	log                func(max int) string // the node's output, if started here
+
+	c        *client
+	contract common.Address
+	txs      []signedTx // signed beforehand, sent in order
+	sent     int
+
+	latencies []time.Duration
+	polls     int
+	calls     int64
+	callTime  time.Duration
+	txCPU     time.Duration
+	callCPU   time.Duration
+	cpuOK     bool
+}
+
+type signedTx struct {
+	raw  hexutil.Bytes
+	hash common.Hash
+}
+
+// wrap adds the node's name and the tail of its log to err.
+func (t *target) wrap(err error) error {
+	if t.log == nil {
+		return fmt.Errorf("%s: %w", t.name, err)
+	}
+	return fmt.Errorf("%s: %w\nnode log (tail):\n%s", t.name, err, t.log(4<<10))
+}
+
+// measure runs both measurements on every target, alternating between them
+// in turns (latency: chunk transactions; eth_call: one burst) and rotating
+// which goes first, so that other load on the machine falls on all alike.
+func measure(ctx context.Context, targets []*target, s settings, progress func(string, ...any)) ([]result, error) {
+	for _, t := range targets {
+		t.cpuOK = true
+		if err := t.prepare(ctx, s.warmup+s.samples, s.clients); err != nil {
+			return nil, t.wrap(err)
+		}
+	}
+	progress("warm-up: %d transactions and %v of eth_call per node", s.warmup, s.burst)
+	for _, t := range targets {
+		if err := t.sendTxs(ctx, s.warmup, false); err != nil {
+			return nil, t.wrap(err)
+		}
+		if _, _, err := callLoad(ctx, t.c, t.callParams(), s.clients, s.burst); err != nil {
+			return nil, t.wrap(err)
+		}
+	}
+	progress("send-to-receipt: %d samples per node, %d at a time", s.samples, s.chunk)
+	for turn := 0; targets[0].sent < s.warmup+s.samples; turn++ {
+		n := min(s.chunk, s.warmup+s.samples-targets[0].sent)
+		for _, t := range rotate(targets, turn) {
+			if err := t.sendTxs(ctx, n, true); err != nil {
+				return nil, t.wrap(err)
+			}
+		}
+	}
+	for _, t := range targets {
+		if err := t.checkCall(ctx, s.warmup+s.samples); err != nil {
+			return nil, t.wrap(err)
+		}
+	}
+	bursts := int((s.duration + s.burst - 1) / s.burst)
+	progress("eth_call: %d clients, %d bursts of %v per node", s.clients, bursts, s.burst)
+	for b := range bursts {
+		for _, t := range rotate(targets, b) {
+			if err := t.callBurst(ctx, s); err != nil {
+				return nil, t.wrap(err)
+			}
+		}
+	}
+	results := make([]result, len(targets))
+	for i, t := range targets {
+		results[i] = t.result(s)
+		r := results[i]
+		progress("%s: median %.3f ms, p90 %.3f ms; %.0f calls/s; node CPU %.0f µs/tx, %.0f µs/call",
+			t.name, r.LatencyMedian, r.LatencyP90, r.CallsPerSec, r.TxCPU, r.CallCPU)
+	}
+	return results, nil
+}
+
+// rotate returns targets starting at index turn (mod len).
+func rotate(targets []*target, turn int) []*target {
+	k := turn % len(targets)
+	return append(append([]*target(nil), targets[k:]...), targets[:k]...)
+}
+
+// prepare deploys the benchmark contract and signs txs transactions to it.
+func (t *target) prepare(ctx context.Context, txs, clients int) error {
+	t.c = newClient(t.url, clients+1)
 	key, err := crypto.HexToECDSA(devKey)
 	if err != nil {
-		return result{}, err
+		return err
 	}
 	from := crypto.PubkeyToAddress(key.PublicKey)
 	var id hexutil.Big
-	if err := c.call(ctx, "eth_chainId", nil, &id); err != nil {
-		return result{}, err
+	if err := t.c.call(ctx, "eth_chainId", nil, &id); err != nil {
+		return err
 	}
 	signer := types.LatestSignerForChainID(id.ToInt())
 	var nonce hexutil.Uint64
-	if err := c.call(ctx, "eth_getTransactionCount", []any{from, "pending"}, &nonce); err != nil {
-		return result{}, err
+	if err := t.c.call(ctx, "eth_getTransactionCount", []any{from, "pending"}, &nonce); err != nil {
+		return err
 	}
-	sign := func(to *common.Address, gas uint64, data []byte) (hexutil.Bytes, common.Hash, error) {
+	sign := func(to *common.Address, gas uint64, data []byte) (signedTx, error) {
 		tx, err := types.SignNewTx(key, signer, &types.DynamicFeeTx{
 			ChainID: id.ToInt(), Nonce: uint64(nonce), GasTipCap: tipCap, GasFeeCap: maxFee,
 			Gas: gas, To: to, Data: data,
 		})
 		if err != nil {
-			return nil, common.Hash{}, err
+			return signedTx{}, err
 		}
 		nonce++
 		raw, err := tx.MarshalBinary()
-		return raw, tx.Hash(), err
+		return signedTx{raw, tx.Hash()}, err
 	}
-
-	// Deploy the contract.
-	raw, hash, err := sign(nil, deployGas, initCode(benchRuntime))
+	deploy, err := sign(nil, deployGas, initCode(benchRuntime))
 	if err != nil {
-		return result{}, err
+		return err
 	}
-	receipt, _, err := sendAndWait(ctx, c, raw, hash)
+	receipt, _, err := sendAndWait(ctx, t.c, deploy.raw, deploy.hash)
 	if err != nil {
-		return result{}, fmt.Errorf("deploying the benchmark contract: %w", err)
+		return fmt.Errorf("deploying the benchmark contract: %w", err)
 	}
 	if receipt.Status != "0x1" || receipt.ContractAddress == nil {
-		return result{}, fmt.Errorf("deploying the benchmark contract: receipt %+v", receipt)
+		return fmt.Errorf("deploying the benchmark contract: receipt %+v", receipt)
 	}
-	contract := *receipt.ContractAddress
-
-	// Latency: transactions signed beforehand; the clock runs from the send
-	// to the first receipt.
-	var r result
-	total := s.warmup + s.samples
-	txs := make([]struct {
-		raw  hexutil.Bytes
-		hash common.Hash
-	}, total)
-	for i := range txs {
-		if txs[i].raw, txs[i].hash, err = sign(&contract, incrementGas, nil); err != nil {
-			return result{}, err
+	t.contract = *receipt.ContractAddress
+	t.txs = make([]signedTx, txs)
+	for i := range t.txs {
+		if t.txs[i], err = sign(&t.contract, incrementGas, nil); err != nil {
+			return err
 		}
 	}
-	progress("  send-to-receipt: %d warm-up transactions, then %d samples", s.warmup, s.samples)
-	var latencies []time.Duration
-	polls := 0
-	for i, tx := range txs {
+	return nil
+}
+
+// sendTxs sends the next n transactions one by one, each timed from the
+// send to its receipt; record keeps the samples and the node's CPU time.
+func (t *target) sendTxs(ctx context.Context, n int, record bool) error {
+	cpu0, ok0 := t.cpu()
+	for range n {
+		tx := t.txs[t.sent]
 		start := time.Now()
-		receipt, n, err := sendAndWait(ctx, c, tx.raw, tx.hash)
+		receipt, polls, err := sendAndWait(ctx, t.c, tx.raw, tx.hash)
 		elapsed := time.Since(start)
 		if err != nil {
-			return result{}, fmt.Errorf("transaction %d: %w", i, err)
+			return fmt.Errorf("transaction %d: %w", t.sent, err)
 		}
 		if receipt.Status != "0x1" {
-			return result{}, fmt.Errorf("transaction %d failed: %+v", i, receipt)
+			return fmt.Errorf("transaction %d failed: %+v", t.sent, receipt)
 		}
-		if i >= s.warmup {
-			latencies = append(latencies, elapsed)
-			polls += n
+		t.sent++
+		if record {
+			t.latencies = append(t.latencies, elapsed)
+			t.polls += polls
 		}
 	}
-	r.setLatencies(latencies, polls)
+	if record {
+		cpu1, ok1 := t.cpu()
+		t.txCPU += cpu1 - cpu0
+		t.cpuOK = t.cpuOK && ok0 && ok1
+	}
+	return nil
+}
 
-	// eth_call: check the answer once, then count for the duration.
-	call := []any{map[string]any{"to": contract, "data": "0x01"}, "latest"}
+// callParams is the measured eth_call: a storage read at "latest".
+func (t *target) callParams() []any {
+	return []any{map[string]any{"to": t.contract, "data": "0x01"}, "latest"}
+}
+
+// checkCall makes sure eth_call answers the slot the transactions wrote.
+func (t *target) checkCall(ctx context.Context, want int) error {
 	var out hexutil.Bytes
-	if err := c.call(ctx, "eth_call", call, &out); err != nil {
-		return result{}, err
+	if err := t.c.call(ctx, "eth_call", t.callParams(), &out); err != nil {
+		return err
 	}
-	if got := new(big.Int).SetBytes(out); got.Int64() != int64(total) {
-		return result{}, fmt.Errorf("eth_call returned %v, want %d increments", got, total)
+	if got := new(big.Int).SetBytes(out); got.Cmp(big.NewInt(int64(want))) != 0 {
+		return fmt.Errorf("eth_call returned %v, want %d increments", got, want)
 	}
-	progress("  eth_call: %d clients for %v", s.clients, s.duration)
-	calls, elapsed, err := callLoad(ctx, c, call, s.clients, time.Second) // warm-up
+	return nil
+}
+
+// callBurst runs eth_call from s.clients clients for s.burst.
+func (t *target) callBurst(ctx context.Context, s settings) error {
+	cpu0, ok0 := t.cpu()
+	calls, elapsed, err := callLoad(ctx, t.c, t.callParams(), s.clients, s.burst)
 	if err != nil {
-		return result{}, err
+		return err
 	}
-	calls, elapsed, err = callLoad(ctx, c, call, s.clients, s.duration)
-	if err != nil {
-		return result{}, err
+	cpu1, ok1 := t.cpu()
+	t.calls += calls
+	t.callTime += elapsed
+	t.callCPU += cpu1 - cpu0
+	t.cpuOK = t.cpuOK && ok0 && ok1
+	return nil
+}
+
+// result summarises what was measured.
+func (t *target) result(s settings) result {
+	r := result{Node: t.name, Version: t.version, Clients: s.clients}
+	samples := append([]time.Duration(nil), t.latencies...)
+	slices.Sort(samples)
+	r.Samples = len(samples)
+	r.LatencyMedian = ms(percentile(samples, 50))
+	r.LatencyP90 = ms(percentile(samples, 90))
+	r.LatencyMin = ms(samples[0])
+	r.LatencyMax = ms(samples[len(samples)-1])
+	r.PollsPerSample = float64(t.polls) / float64(len(samples))
+	r.Calls = t.calls
+	r.CallSeconds = t.callTime.Seconds()
+	r.CallsPerSec = float64(t.calls) / t.callTime.Seconds()
+	if t.cpuOK {
+		r.TxCPU = float64(t.txCPU) / float64(time.Microsecond) / float64(len(samples))
+		r.CallCPU = float64(t.callCPU) / float64(time.Microsecond) / float64(t.calls)
 	}
-	r.Clients = s.clients
-	r.Calls = calls
-	r.CallSeconds = elapsed.Seconds()
-	r.CallsPerSec = float64(calls) / elapsed.Seconds()
-	progress("  median %.3f ms, p90 %.3f ms; %.0f calls/s", r.LatencyMedian, r.LatencyP90, r.CallsPerSec)
-	return r, nil
+	return r
 }
 
 type receipt struct {
@@ -241,35 +372,6 @@ func callLoad(ctx context.Context, c *client, params []any, clients int, d time.
 		return 0, elapsed, fmt.Errorf("eth_call under load: %w", firstErr)
 	}
 	return count.Load(), elapsed, nil
-}
-
-// setLatencies fills the latency statistics from samples.
-func (r *result) setLatencies(samples []time.Duration, polls int) {
-	slices.Sort(samples)
-	r.latencies = samples
-	r.Samples = len(samples)
-	r.LatencyMedian = ms(percentile(samples, 50))
-	r.LatencyP90 = ms(percentile(samples, 90))
-	r.LatencyMin = ms(samples[0])
-	r.LatencyMax = ms(samples[len(samples)-1])
-	r.PollsPerSample = float64(polls) / float64(len(samples))
-}
-
-// pool merges the results of one node's rounds.
-func pool(rounds []result) result {
-	p := rounds[0]
-	var samples []time.Duration
-	polls := 0.0
-	p.Calls, p.CallSeconds = 0, 0
-	for _, r := range rounds {
-		samples = append(samples, r.latencies...)
-		polls += r.PollsPerSample * float64(r.Samples)
-		p.Calls += r.Calls
-		p.CallSeconds += r.CallSeconds
-	}
-	p.setLatencies(samples, int(polls+0.5))
-	p.CallsPerSec = float64(p.Calls) / p.CallSeconds
-	return p
 }
 
 // percentile is the nearest-rank p-th percentile of sorted durations.
