@@ -150,4 +150,3 @@ func (b *Builder) fillFromPool(run *BlockRun, header *types.Header, pool *Pool, 
 		}
 	}
 }
-

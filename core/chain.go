@@ -110,16 +110,18 @@ func OpenChain(db ethdb.Database, config *params.ChainConfig, genesis *gethcore.
 		if genesis.Config != config.Ethereum {
 			return nil, fmt.Errorf("genesis config is not the chain config")
 		}
-		block, err := genesis.Commit(db, tdb, nil)
-		if err != nil {
-			return nil, fmt.Errorf("write genesis: %w", err)
-		}
+		// The configuration first: a crash before genesis is complete
+		// leaves no canonical block 0, and the next start writes both again.
 		enc, err := config.Encode()
 		if err != nil {
 			return nil, err
 		}
 		if err := db.Put(configKey, enc); err != nil {
 			return nil, fmt.Errorf("write chain config: %w", err)
+		}
+		block, err := genesis.Commit(db, tdb, nil)
+		if err != nil {
+			return nil, fmt.Errorf("write genesis: %w", err)
 		}
 		if err := c.sync(); err != nil {
 			return nil, err

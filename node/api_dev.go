@@ -152,7 +152,7 @@ func (api *evmAPI) IncreaseTime(seconds quantity) (int64, error) {
 	if err != nil {
 		return 0, err
 	}
-	return api.n.seq.Engine().Clock().IncreaseTime(v)
+	return api.n.seq.Engine().Clock().IncreaseTime(v, api.n.chain.HeadHeader().Time)
 }
 
 // SetNextBlockTimestamp is evm_setNextBlockTimestamp.

@@ -72,8 +72,8 @@ type timeoutError struct {
 	hash common.Hash
 }
 
-func (e *timeoutError) Error() string   { return e.msg }
-func (e *timeoutError) ErrorCode() int  { return 4 }
+func (e *timeoutError) Error() string  { return e.msg }
+func (e *timeoutError) ErrorCode() int { return 4 }
 func (e *timeoutError) ErrorData() any { return e.hash.Hex() }
 
 // SendTransaction is eth_sendTransaction: from a development account (signed

@@ -26,8 +26,11 @@ const fastPathMaxBody = 64 << 10
 // canonical reply or error.
 func (n *Node) fastPath(next http.Handler) http.Handler {
 	api := &ethAPI{n}
+	// Larger bodies, and bodies over the server's limit, go to geth's
+	// server, which refuses the latter.
+	limit := int64(min(fastPathMaxBody, n.cfg.BodyLimit))
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method != http.MethodPost || r.ContentLength <= 0 || r.ContentLength > fastPathMaxBody || !isJSON(r) {
+		if r.Method != http.MethodPost || r.ContentLength <= 0 || r.ContentLength > limit || !isJSON(r) {
 			next.ServeHTTP(w, r)
 			return
 		}

@@ -54,19 +54,23 @@ const (
 
 // feeHistoryResult is eth_feeHistory's answer.
 type feeHistoryResult struct {
-	OldestBlock       *hexutil.Big     `json:"oldestBlock"`
-	Reward            [][]*hexutil.Big `json:"reward,omitempty"`
-	BaseFee           []*hexutil.Big   `json:"baseFeePerGas,omitempty"`
-	GasUsedRatio      []float64        `json:"gasUsedRatio"`
-	BlobBaseFee       []*hexutil.Big   `json:"baseFeePerBlobGas,omitempty"`
-	BlobGasUsedRatio  []float64        `json:"blobGasUsedRatio,omitempty"`
+	OldestBlock      *hexutil.Big     `json:"oldestBlock"`
+	Reward           [][]*hexutil.Big `json:"reward,omitempty"`
+	BaseFee          []*hexutil.Big   `json:"baseFeePerGas,omitempty"`
+	GasUsedRatio     []float64        `json:"gasUsedRatio"`
+	BlobBaseFee      []*hexutil.Big   `json:"baseFeePerBlobGas,omitempty"`
+	BlobGasUsedRatio []float64        `json:"blobGasUsedRatio,omitempty"`
 }
 
 // FeeHistory is eth_feeHistory: base fees, gas used ratios and, for each
 // requested percentile (floats, as wallets send them), the priority fee
 // paid at that share of the block's gas.
-func (api *ethAPI) FeeHistory(blockCount math.HexOrDecimal64, lastBlock rpc.BlockNumber, percentiles []float64) (*feeHistoryResult, error) {
+func (api *ethAPI) FeeHistory(blockCount math.HexOrDecimal64, lastBlock rpc.BlockNumber, rewardPercentiles *[]float64) (*feeHistoryResult, error) {
 	n := api.n
+	var percentiles []float64
+	if rewardPercentiles != nil {
+		percentiles = *rewardPercentiles
+	}
 	if len(percentiles) > maxFeeHistoryPercentiles {
 		return nil, fmt.Errorf("%w: over the query limit %d", errInvalidPercentile, maxFeeHistoryPercentiles)
 	}

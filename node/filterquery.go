@@ -34,10 +34,10 @@ type filterQuery struct {
 // null, a hash, or a list of hashes (where a null member accepts any).
 func (q *filterQuery) UnmarshalJSON(data []byte) error {
 	var raw struct {
-		BlockHash *common.Hash     `json:"blockHash"`
-		FromBlock *rpc.BlockNumber `json:"fromBlock"`
-		ToBlock   *rpc.BlockNumber `json:"toBlock"`
-		Addresses json.RawMessage  `json:"address"`
+		BlockHash *common.Hash      `json:"blockHash"`
+		FromBlock *rpc.BlockNumber  `json:"fromBlock"`
+		ToBlock   *rpc.BlockNumber  `json:"toBlock"`
+		Addresses json.RawMessage   `json:"address"`
 		Topics    []json.RawMessage `json:"topics"`
 	}
 	if err := json.Unmarshal(data, &raw); err != nil {

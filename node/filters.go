@@ -26,8 +26,8 @@ const (
 )
 
 var (
-	errFilterNotFound   = errors.New("filter not found")
-	errTooManyResults   = fmt.Errorf("query returned more than %d results", maxLogResults)
+	errFilterNotFound    = errors.New("filter not found")
+	errTooManyResults    = fmt.Errorf("query returned more than %d results", maxLogResults)
 	errInvalidBlockRange = errors.New("invalid block range params")
 )
 

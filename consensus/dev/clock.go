@@ -107,13 +107,19 @@ func (c *Clock) Used(ts uint64, explicit bool) {
 const maxIncrease = 1 << 40
 
 // IncreaseTime moves the clock forward by seconds and returns the total
-// offset.
-func (c *Clock) IncreaseTime(seconds uint64) (int64, error) {
+// offset. It counts from the head's timestamp when the chain has run ahead
+// of the clock (blocks faster than one a second), so that the next block is
+// at least seconds after the head, which is what a test that increases
+// time and mines expects.
+func (c *Clock) IncreaseTime(seconds, head uint64) (int64, error) {
 	if seconds > maxIncrease {
 		return 0, fmt.Errorf("time increase %d exceeds %d seconds", seconds, uint64(maxIncrease))
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if now := c.nowLocked(); head > now {
+		c.offset += int64(head - now)
+	}
 	c.offset += int64(seconds)
 	return c.offset, nil
 }

@@ -2,6 +2,7 @@ package dev
 
 import (
 	"context"
+	"errors"
 	"math/big"
 	"testing"
 	"time"
@@ -11,6 +12,7 @@ import (
 	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/crypto"
 
+	"github.com/infergeth/infergeth/consensus"
 	"github.com/infergeth/infergeth/core"
 	"github.com/infergeth/infergeth/params"
 	"github.com/infergeth/infergeth/vm"
@@ -98,5 +100,70 @@ func TestAutomineBlockPerTransaction(t *testing.T) {
 	}
 	if err := f.seq.Submit(ctx, f.transfer(1)); err == nil || err.Error() != "nonce too low: next nonce 3, tx nonce 1" {
 		t.Fatalf("replayed nonce: %v", err)
+	}
+}
+
+// TestImportChecksTimestamps: a block from another sequencer is imported
+// after re-execution, unless its timestamp is beyond the drift.
+func TestImportChecksTimestamps(t *testing.T) {
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name    string
+		ahead   time.Duration // how far the producer's clock runs ahead
+		refused bool
+	}{
+		{"on time", 0, false},
+		{"within drift", 10 * time.Second, false},
+		{"beyond drift", 60 * time.Second, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			producer, importer := newFixture(t, 0), newFixture(t, 0)
+			producer.wall.t = producer.wall.t.Add(tc.ahead)
+			if err := producer.seq.Submit(ctx, producer.transfer(0)); err != nil {
+				t.Fatal(err)
+			}
+			block, _ := producer.chain.Head()
+			err := importer.seq.Import(ctx, block)
+			if tc.refused != (err != nil) {
+				t.Fatalf("import error %v, refused want %v", err, tc.refused)
+			}
+			if tc.refused && !errors.Is(err, consensus.ErrFutureBlock) {
+				t.Fatalf("error %v, want ErrFutureBlock", err)
+			}
+			if !tc.refused {
+				if head, _ := importer.chain.Head(); head.Hash() != block.Hash() {
+					t.Fatalf("importer head %x, want %x", head.Hash(), block.Hash())
+				}
+			}
+		})
+	}
+}
+
+// TestIntervalMining: with a block time, transactions wait for the next
+// block, which holds all of them.
+func TestIntervalMining(t *testing.T) {
+	f := newFixture(t, 50*time.Millisecond)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go f.seq.Run(ctx)
+	for i := uint64(0); i < 3; i++ {
+		if err := f.seq.Submit(ctx, f.transfer(i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) {
+		if _, _, err := f.chain.Receipt(f.transfer(2).Hash()); err == nil {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	total := 0
+	head, _ := f.chain.Head()
+	for n := uint64(1); n <= head.NumberU64(); n++ {
+		total += len(f.chain.BlockByNumber(n).Transactions())
+	}
+	if total != 3 {
+		t.Fatalf("%d transactions mined in %d blocks", total, head.NumberU64())
 	}
 }
