@@ -14,6 +14,7 @@ import (
 	gethvm "github.com/ethereum/go-ethereum/core/vm"
 	gethtests "github.com/ethereum/go-ethereum/tests"
 
+	"github.com/infergeth/infergeth/params"
 	"github.com/infergeth/infergeth/vm"
 )
 
@@ -268,8 +269,8 @@ func TestSuiteCountsAndSkips(t *testing.T) {
 }
 
 // TestSharedFixturesWithStatefulPrecompile runs the shared ethereum/tests
-// subset with a stateful precompile installed at 0x0A00: none of them may
-// notice it.
+// subset with a stateful precompile at 0x0A00, a stub and infergeth's
+// inference precompile (active from genesis): none of the tests may notice.
 func TestSharedFixturesWithStatefulPrecompile(t *testing.T) {
 	dir := filepath.Join("..", "..", "..", "shared", "fixtures", "ethereum-tests")
 	if env := os.Getenv("ETHEREUM_TESTS_DIR"); env != "" {
@@ -278,14 +279,25 @@ func TestSharedFixturesWithStatefulPrecompile(t *testing.T) {
 	if !isDir(dir) {
 		t.Skipf("no ethereum/tests fixtures at %s (set ETHEREUM_TESTS_DIR)", dir)
 	}
-	var out bytes.Buffer
-	suite := Suite{Factory: vm.NewFactory(zeroPrecompile{}), Out: &out}
-	counts, err := suite.Run([]string{dir})
+	inference, err := vm.NewInference(params.DevnetConfig(params.DevnetChainID), vm.InferenceOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if counts.Failed != 0 || counts.Passed == 0 {
-		t.Errorf("%v\n%s", counts, out.String())
+	for name, f := range map[string]*vm.Factory{
+		"stub":      vm.NewFactory(zeroPrecompile{}),
+		"inference": vm.NewFactory(inference),
+	} {
+		t.Run(name, func(t *testing.T) {
+			var out bytes.Buffer
+			suite := Suite{Factory: f, Out: &out}
+			counts, err := suite.Run([]string{dir})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if counts.Failed != 0 || counts.Passed == 0 {
+				t.Errorf("%v\n%s", counts, out.String())
+			}
+			t.Log(counts)
+		})
 	}
-	t.Log(counts)
 }

@@ -164,7 +164,7 @@ test('anvil_impersonateAccount and hardhat_impersonateAccount', async () => {
   assert.equal(await counter.count(), 2n);
 });
 
-test('debug_traceTransaction with the callTracer', async () => {
+test('debug_traceTransaction and debug_traceCall with the callTracer', async () => {
   const counter = await deploy('Counter');
   const caller = await deploy('Caller');
   const receipt = await send(caller.poke(await counter.getAddress()));
@@ -183,4 +183,12 @@ test('debug_traceTransaction with the callTracer', async () => {
   assert.equal(read.type, 'STATICCALL');
   assert.equal(BigInt(read.output), 1n);
   assert.equal(BigInt(trace.output), 1n);
+
+  // The same call, not sent: traced on the latest state (count is now 1).
+  const call = { from: addresses[0], to: await caller.getAddress(), data: trace.input };
+  const traced = await provider.send('debug_traceCall', [call, 'latest', { tracer: 'callTracer' }]);
+  assert.equal(traced.type, 'CALL');
+  assert.equal(traced.calls.length, 2, JSON.stringify(traced));
+  assert.equal(lower(traced.calls[0].to), lower(await counter.getAddress()));
+  assert.equal(BigInt(traced.output), 2n);
 });
