@@ -108,8 +108,9 @@ func prepare() (int, error) {
 	return 0, nil
 }
 
-// defaultNode is the node the tests run against when E2E_NODE is unset.
-const defaultNode = "anvil"
+// defaultNode is the node the tests run against when E2E_NODE is unset;
+// E2E_NODE=anvil runs the same tests against anvil 1.7.1, the reference.
+const defaultNode = "infergeth"
 
 // infergethBinary is INFERGETH_BIN (what `make` built) or a fresh build.
 func infergethBinary() (string, error) {
