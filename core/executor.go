@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"sync/atomic"
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/consensus/misc/eip4844"
@@ -32,6 +33,16 @@ type Executor struct {
 	factory *vm.Factory
 	hashes  HashReader
 	signer  types.Signer
+
+	// lastBlobFee memoizes the blob base fee of the last excess blob gas
+	// seen: every eth_call needs it and the excess rarely changes.
+	lastBlobFee atomic.Pointer[blobFee]
+}
+
+type blobFee struct {
+	excess uint64
+	time   uint64
+	fee    *big.Int
 }
 
 // NewExecutor returns an executor. signer recovers senders (the chain's
@@ -54,7 +65,7 @@ func (e *Executor) Signer() types.Signer { return e.signer }
 func (e *Executor) BlockContext(header *types.Header) gethvm.BlockContext {
 	var blobBaseFee *big.Int
 	if header.ExcessBlobGas != nil {
-		blobBaseFee = eip4844.CalcBlobFee(e.config.Ethereum, header)
+		blobBaseFee = e.blobBaseFee(header)
 	}
 	var baseFee *big.Int
 	if header.BaseFee != nil {
@@ -83,6 +94,20 @@ func (e *Executor) BlockContext(header *types.Header) gethvm.BlockContext {
 		Random:           random,
 		CostPerStateByte: gethparams.CostPerStateByte,
 	}
+}
+
+// blobBaseFee is eip4844.CalcBlobFee, memoized for the last excess value
+// (the fee depends on the excess and, through the fork's blob schedule, on
+// the time; both are in the key).
+func (e *Executor) blobBaseFee(header *types.Header) *big.Int {
+	excess := *header.ExcessBlobGas
+	schedule := e.config.Ethereum.LatestFork(header.Time)
+	if last := e.lastBlobFee.Load(); last != nil && last.excess == excess && e.config.Ethereum.LatestFork(last.time) == schedule {
+		return new(big.Int).Set(last.fee)
+	}
+	fee := eip4844.CalcBlobFee(e.config.Ethereum, header)
+	e.lastBlobFee.Store(&blobFee{excess: excess, time: header.Time, fee: new(big.Int).Set(fee)})
+	return fee
 }
 
 // NewEVM makes an EVM for header on statedb through the factory.

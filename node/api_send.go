@@ -2,6 +2,7 @@ package node
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math/big"
@@ -13,6 +14,7 @@ import (
 	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/crypto"
 	"github.com/ethereum/go-ethereum/rpc"
+	"github.com/ethereum/go-ethereum/signer/core/apitypes"
 
 	"github.com/infergeth/infergeth/core"
 )
@@ -188,6 +190,33 @@ func (n *Node) signText(addr common.Address, data []byte) (hexutil.Bytes, error)
 		return nil, fmt.Errorf("unknown account %s", addr.Hex())
 	}
 	sig, err := crypto.Sign(accounts.TextHash(data), key)
+	if err != nil {
+		return nil, err
+	}
+	sig[64] += 27
+	return sig, nil
+}
+
+// SignTypedData_v4 is eth_signTypedData_v4 (EIP-712), which wallets and
+// ethers' signTypedData call; the data may be an object or its JSON text.
+func (api *ethAPI) SignTypedData_v4(addr common.Address, data json.RawMessage) (hexutil.Bytes, error) {
+	key, ok := api.n.unlocked(addr)
+	if !ok {
+		return nil, fmt.Errorf("unknown account %s", addr.Hex())
+	}
+	var text string
+	if err := json.Unmarshal(data, &text); err == nil {
+		data = json.RawMessage(text)
+	}
+	var typed apitypes.TypedData
+	if err := json.Unmarshal(data, &typed); err != nil {
+		return nil, &invalidParamsError{"invalid typed data: " + err.Error()}
+	}
+	hash, _, err := apitypes.TypedDataAndHash(typed)
+	if err != nil {
+		return nil, err
+	}
+	sig, err := crypto.Sign(hash, key)
 	if err != nil {
 		return nil, err
 	}

@@ -16,7 +16,8 @@ import (
 const fastPathMaxBody = 64 << 10
 
 // fastPath answers the one request shape that dominates a dApp test suite's
-// load, a single eth_call over HTTP, on the connection's own goroutine, and
+// load, a single eth_call over HTTP, on the connection's own goroutine
+// (long-lived with keep-alive, so its stack is already grown), and
 // hands everything else to geth's RPC server untouched. geth's server runs
 // each request on a fresh goroutine whose stack then grows inside the EVM
 // and decodes arguments by reflection; for eth_call that overhead is as
@@ -98,7 +99,6 @@ func (n *Node) serveFast(api *ethAPI, w http.ResponseWriter, r *http.Request, bo
 			return false
 		}
 	}
-	growStack()
 	result, err := api.Call(r.Context(), args, block, overrides, blockOv)
 	resp := fastResponse{Version: "2.0", ID: req.ID}
 	if err != nil {

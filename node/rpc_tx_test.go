@@ -8,6 +8,7 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/common/hexutil"
 	"github.com/ethereum/go-ethereum/core/types"
+	"github.com/ethereum/go-ethereum/crypto"
 	"github.com/ethereum/go-ethereum/rpc"
 )
 
@@ -263,3 +264,26 @@ func TestTimeControl(t *testing.T) {
 }
 
 var _ = rpc.LatestBlockNumber
+
+// TestSignTypedData: eth_signTypedData_v4 signs the EIP-712 hash with the
+// account's key (EIP-712's own example message).
+func TestSignTypedData(t *testing.T) {
+	tn := newTestNode(t)
+	typed := `{"types":{"EIP712Domain":[{"name":"name","type":"string"},{"name":"version","type":"string"},{"name":"chainId","type":"uint256"},{"name":"verifyingContract","type":"address"}],
+"Person":[{"name":"name","type":"string"},{"name":"wallet","type":"address"}],
+"Mail":[{"name":"from","type":"Person"},{"name":"to","type":"Person"},{"name":"contents","type":"string"}]},
+"primaryType":"Mail","domain":{"name":"Ether Mail","version":"1","chainId":1,"verifyingContract":"0xCcCCccccCCCCcCCCCCCcCcCccCcCCCcCcccccccC"},
+"message":{"from":{"name":"Cow","wallet":"0xCD2a3d9F938E13CD947Ec05AbC7FE734Df8DD826"},"to":{"name":"Bob","wallet":"0xbBbBBBBbbBBBbbbBbbBbbbbBBbBbbbbBbBbbBBbB"},"contents":"Hello, Bob!"}}`
+	var sig hexutil.Bytes
+	tn.call(&sig, "eth_signTypedData_v4", tn.addr(0), typed)
+	// EIP-712's example hash of this message.
+	hash := common.FromHex("0xbe609aee343fb3c4b28e1df9e632fca64fcfaede20f02e86244efddf30957bd2")
+	if len(sig) != 65 || sig[64] < 27 {
+		t.Fatalf("signature %x", sig)
+	}
+	sig[64] -= 27
+	pub, err := crypto.SigToPub(hash, sig)
+	if err != nil || crypto.PubkeyToAddress(*pub) != tn.addr(0) {
+		t.Fatalf("signature recovers to %v (%v)", pub, err)
+	}
+}
