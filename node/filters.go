@@ -162,13 +162,23 @@ func newFilterSystem(n *Node) *filterSystem {
 	return &filterSystem{n: n, filters: make(map[rpc.ID]*pollFilter), subs: make(map[*subscriber]struct{})}
 }
 
-func (fs *filterSystem) run(ctx context.Context) {
+// start subscribes to the chain and the pool before it returns, so that no
+// event after Start is missed, and delivers events until ctx ends.
+func (fs *filterSystem) start(ctx context.Context, wg *sync.WaitGroup) {
 	chainCh := make(chan core.ChainEvent, 256)
 	chainSub := fs.n.chain.SubscribeChainEvent(chainCh)
-	defer chainSub.Unsubscribe()
 	txCh := make(chan gethcore.NewTxsEvent, 256)
 	txSub := fs.n.pool.SubscribeNewTxs(txCh)
-	defer txSub.Unsubscribe()
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		defer chainSub.Unsubscribe()
+		defer txSub.Unsubscribe()
+		fs.run(ctx, chainCh, txCh)
+	}()
+}
+
+func (fs *filterSystem) run(ctx context.Context, chainCh <-chan core.ChainEvent, txCh <-chan gethcore.NewTxsEvent) {
 	expire := time.NewTicker(time.Minute)
 	defer expire.Stop()
 	for {

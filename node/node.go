@@ -193,6 +193,7 @@ func (n *Node) Start() error {
 	if err := n.registerAPIs(); err != nil {
 		return err
 	}
+	n.filters.start(ctx, &n.wg)
 	url, err := n.serve(n.cfg.HTTPAddr, true)
 	if err != nil {
 		n.Close()
@@ -207,9 +208,8 @@ func (n *Node) Start() error {
 		}
 		n.wsURL = "ws://" + wsURL
 	}
-	n.wg.Add(2)
+	n.wg.Add(1)
 	go func() { defer n.wg.Done(); n.seq.Run(ctx) }()
-	go func() { defer n.wg.Done(); n.filters.run(ctx) }()
 	return nil
 }
 
