@@ -75,7 +75,7 @@ func parseDevnetFlags(args []string, stderr io.Writer) (*devnetFlags, error) {
 	}
 	fs.StringVar(&f.httpAddr, "http.addr", "127.0.0.1", "interface to listen on")
 	fs.IntVar(&f.httpPort, "http.port", 8545, "port for JSON-RPC over HTTP and WebSocket (0 picks a free port)")
-	fs.IntVar(&f.wsPort, "ws.port", -1, "serve WebSocket on this port too (default: WebSocket shares --http.port)")
+	fs.IntVar(&f.wsPort, "ws.port", -1, "serve WebSocket on this port as well; -1 (the default) serves it on --http.port only")
 	fs.Uint64Var(&f.chainID, "chain-id", params.DevnetChainID, "chain id (31337, as anvil and Hardhat)")
 	fs.Float64Var(&f.blockTime, "block-time", 0, "seconds between blocks; 0 mines a block per transaction")
 	fs.IntVar(&f.accounts, "accounts", params.DevnetAccounts, "number of development accounts to derive and fund")
@@ -89,7 +89,7 @@ func parseDevnetFlags(args []string, stderr io.Writer) (*devnetFlags, error) {
 	fs.BoolVar(&f.silent, "silent", false, "print nothing but the ready line and errors")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			return nil, errUsage
+			return nil, flag.ErrHelp
 		}
 		return nil, errUsage
 	}
@@ -131,6 +131,9 @@ func balanceWei(ether string) (*big.Int, error) {
 
 func runDevnet(args []string, stdout, stderr io.Writer) error {
 	f, err := parseDevnetFlags(args, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return nil // -h: usage printed, not an error
+	}
 	if err != nil {
 		return err
 	}
