@@ -18,6 +18,7 @@ type command struct {
 // commands is the subcommand table. Each entry lives in its own file.
 func commands() map[string]command {
 	return map[string]command{
+		"bench":     {"benchmark the engine's kernels (bench gemm, bench kernels)", runBench},
 		"devnet":    {summary: "run a local development chain (JSON-RPC on 127.0.0.1:8545)", run: runDevnet},
 		"model":     {"inspect and run models", runModel},
 		"statetest": {summary: "run Ethereum GeneralStateTests through infergeth's EVM", run: runStatetest},

@@ -1,6 +1,12 @@
 package runtime
 
-import "github.com/infergeth/infergeth/inference"
+import (
+	"github.com/infergeth/infergeth/inference"
+	"github.com/infergeth/infergeth/inference/cpu"
+)
 
-// cpuBackend returns the CPU kernel backend, or nil where it cannot run.
-func cpuBackend() inference.Backend { return nil }
+// cpuBackend returns the CPU kernel backend with the fastest kernel path
+// CPUID allows (AVX-512 VNNI, then AVX2). Without either it still returns
+// the backend, running the reference code (cpu.PathGeneric), so that
+// `--backend cpu` works on every machine.
+func cpuBackend() inference.Backend { return cpu.New() }

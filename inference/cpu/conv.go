@@ -1,0 +1,101 @@
+package cpu
+
+import (
+	"github.com/infergeth/infergeth/inference"
+)
+
+// maxImageBytes bounds the padded input image a convolution prepares per
+// call. Larger images (only possible with extreme padding or depth
+// multipliers) run on the reference code.
+const maxImageBytes = 64 << 20
+
+// convGeom is a convolution's geometry over NHWC, with the input padded on
+// every side so that no tap needs a bounds check: the padded image is hp ×
+// wp pixels of c channels, and output pixel (oy, ox)'s tap (ky, kx) reads
+// padded pixel (oy·sh + ky·dh, ox·sw + kx·dw).
+type convGeom struct {
+	batch, h, w, c int
+	oh, ow         int
+	kh, kw         int
+	sh, sw, dh, dw int
+	pt, pl         int
+	hp, wp         int
+}
+
+func newConvGeom(x, out *inference.Tensor, kh, kw int, a *inference.Conv2DAttrs, channels int) convGeom {
+	g := convGeom{
+		batch: x.Shape[0], h: x.Shape[1], w: x.Shape[2], c: channels,
+		oh: out.Shape[1], ow: out.Shape[2], kh: kh, kw: kw,
+		sh: int(a.StrideH), sw: int(a.StrideW), dh: int(a.DilationH), dw: int(a.DilationW),
+		pt: int(a.PadTop), pl: int(a.PadLeft),
+	}
+	g.hp = x.Shape[1] + int(a.PadTop) + int(a.PadBottom)
+	g.wp = x.Shape[2] + int(a.PadLeft) + int(a.PadRight)
+	return g
+}
+
+// imageElems is the padded image's element count, or -1 when it exceeds
+// maxImageBytes at elem bytes per element.
+func (g *convGeom) imageElems(elem int) int {
+	n := int64(g.batch) * int64(g.hp) * int64(g.wp) * int64(g.c)
+	if n*int64(elem) > maxImageBytes {
+		return -1
+	}
+	return int(n)
+}
+
+// pad writes the padded image of x (B × H × W pixels of inRow/W bytes each
+// row holding inRow bytes) into dst at elem bytes per element: each
+// interior row through interior (which prepares, and may expand channels),
+// padding as repetitions of the pattern pad (one element).
+func (g *convGeom) pad(dst, x []byte, inRow, elem int, pad []byte, interior func(dst, src []byte)) {
+	rowBytes := g.wp * g.c * elem
+	left := g.pl * g.c * elem
+	mid := g.w * g.c * elem
+	for b := 0; b < g.batch; b++ {
+		for py := 0; py < g.hp; py++ {
+			d := dst[(b*g.hp+py)*rowBytes : (b*g.hp+py+1)*rowBytes]
+			iy := py - g.pt
+			if iy < 0 || iy >= g.h {
+				fillPattern(d, pad)
+				continue
+			}
+			fillPattern(d[:left], pad)
+			interior(d[left:left+mid], x[(b*g.h+iy)*inRow:(b*g.h+iy+1)*inRow])
+			fillPattern(d[left+mid:], pad)
+		}
+	}
+}
+
+// fillPattern fills d with repetitions of pat (len(d) a multiple of len(pat)).
+func fillPattern(d, pat []byte) {
+	if len(d) == 0 {
+		return
+	}
+	n := copy(d, pat)
+	for n < len(d) {
+		n += copy(d[n:], d[:n])
+	}
+}
+
+// im2col writes row m of the convolution's A matrix (the receptive field of
+// output pixel m, in (ky, kx, c) order, K = kh·kw·c elements) into d.
+func (g *convGeom) im2col(d, img []byte, m, elem int) {
+	ox := m % g.ow
+	oy := (m / g.ow) % g.oh
+	b := m / (g.ow * g.oh)
+	ce := g.c * elem
+	for ky := 0; ky < g.kh; ky++ {
+		py := oy*g.sh + ky*g.dh
+		base := ((b*g.hp+py)*g.wp + ox*g.sw) * ce
+		dk := d[ky*g.kw*ce : (ky+1)*g.kw*ce]
+		if g.dw == 1 {
+			copy(dk, img[base:base+g.kw*ce])
+			continue
+		}
+		for kx := 0; kx < g.kw; kx++ {
+			o := base + kx*g.dw*ce
+			copy(dk[kx*ce:(kx+1)*ce], img[o:o+ce])
+		}
+	}
+}

@@ -1,0 +1,179 @@
+// Hand-written; see clock.go and bandwidth.go for what each function measures.
+
+#include "textflag.h"
+
+// func addChain(n int): n iterations of 64 dependent register adds, one
+// cycle each: the loop takes 64·n core cycles.
+TEXT ·addChain(SB), NOSPLIT, $0-8
+	MOVQ n+0(FP), CX
+	MOVQ $1, BX
+	XORQ AX, AX
+chain:
+	ADDQ BX, AX
+	ADDQ BX, AX
+	ADDQ BX, AX
+	ADDQ BX, AX
+	ADDQ BX, AX
+	ADDQ BX, AX
+	ADDQ BX, AX
+	ADDQ BX, AX
+	ADDQ BX, AX
+	ADDQ BX, AX
+	ADDQ BX, AX
+	ADDQ BX, AX
+	ADDQ BX, AX
+	ADDQ BX, AX
+	ADDQ BX, AX
+	ADDQ BX, AX
+	ADDQ BX, AX
+	ADDQ BX, AX
+	ADDQ BX, AX
+	ADDQ BX, AX
+	ADDQ BX, AX
+	ADDQ BX, AX
+	ADDQ BX, AX
+	ADDQ BX, AX
+	ADDQ BX, AX
+	ADDQ BX, AX
+	ADDQ BX, AX
+	ADDQ BX, AX
+	ADDQ BX, AX
+	ADDQ BX, AX
+	ADDQ BX, AX
+	ADDQ BX, AX
+	ADDQ BX, AX
+	ADDQ BX, AX
+	ADDQ BX, AX
+	ADDQ BX, AX
+	ADDQ BX, AX
+	ADDQ BX, AX
+	ADDQ BX, AX
+	ADDQ BX, AX
+	ADDQ BX, AX
+	ADDQ BX, AX
+	ADDQ BX, AX
+	ADDQ BX, AX
+	ADDQ BX, AX
+	ADDQ BX, AX
+	ADDQ BX, AX
+	ADDQ BX, AX
+	ADDQ BX, AX
+	ADDQ BX, AX
+	ADDQ BX, AX
+	ADDQ BX, AX
+	ADDQ BX, AX
+	ADDQ BX, AX
+	ADDQ BX, AX
+	ADDQ BX, AX
+	ADDQ BX, AX
+	ADDQ BX, AX
+	ADDQ BX, AX
+	ADDQ BX, AX
+	ADDQ BX, AX
+	ADDQ BX, AX
+	ADDQ BX, AX
+	ADDQ BX, AX
+	DECQ CX
+	JNZ chain
+	RET
+
+// func vnniPeak(n int): n iterations of 24 independent register-only
+// VPDPBUSD zmm (64 int8 MACs each): the instruction's throughput ceiling.
+TEXT ·vnniPeak(SB), NOSPLIT, $0-8
+	MOVQ n+0(FP), CX
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+peak:
+	VPDPBUSD Z0, Z1, Z8
+	VPDPBUSD Z0, Z1, Z9
+	VPDPBUSD Z0, Z1, Z10
+	VPDPBUSD Z0, Z1, Z11
+	VPDPBUSD Z0, Z1, Z12
+	VPDPBUSD Z0, Z1, Z13
+	VPDPBUSD Z0, Z1, Z14
+	VPDPBUSD Z0, Z1, Z15
+	VPDPBUSD Z0, Z1, Z16
+	VPDPBUSD Z0, Z1, Z17
+	VPDPBUSD Z0, Z1, Z18
+	VPDPBUSD Z0, Z1, Z19
+	VPDPBUSD Z0, Z1, Z20
+	VPDPBUSD Z0, Z1, Z21
+	VPDPBUSD Z0, Z1, Z22
+	VPDPBUSD Z0, Z1, Z23
+	VPDPBUSD Z0, Z1, Z24
+	VPDPBUSD Z0, Z1, Z25
+	VPDPBUSD Z0, Z1, Z26
+	VPDPBUSD Z0, Z1, Z27
+	VPDPBUSD Z0, Z1, Z28
+	VPDPBUSD Z0, Z1, Z29
+	VPDPBUSD Z0, Z1, Z30
+	VPDPBUSD Z0, Z1, Z31
+	DECQ CX
+	JNZ peak
+	VZEROUPPER
+	RET
+
+// func streamRead512(p *byte, n int) uint64: reads n bytes (a multiple of
+// 256) with 64-byte loads, folding them so the loads cannot be dropped.
+TEXT ·streamRead512(SB), NOSPLIT, $0-24
+	MOVQ p+0(FP), SI
+	MOVQ n+8(FP), CX
+	SHRQ $8, CX
+	VPXORQ Z0, Z0, Z0
+	VPXORQ Z1, Z1, Z1
+	VPXORQ Z2, Z2, Z2
+	VPXORQ Z3, Z3, Z3
+read512:
+	VPXORQ (SI), Z0, Z0
+	VPXORQ 64(SI), Z1, Z1
+	VPXORQ 128(SI), Z2, Z2
+	VPXORQ 192(SI), Z3, Z3
+	ADDQ $256, SI
+	DECQ CX
+	JNZ read512
+	VPXORQ Z1, Z0, Z0
+	VPXORQ Z3, Z2, Z2
+	VPXORQ Z2, Z0, Z0
+	VEXTRACTI64X4 $1, Z0, Y1
+	VPXOR Y1, Y0, Y0
+	VEXTRACTI128 $1, Y0, X1
+	VPXOR X1, X0, X0
+	VPEXTRQ $0, X0, AX
+	VPEXTRQ $1, X0, BX
+	XORQ BX, AX
+	MOVQ AX, ret+16(FP)
+	VZEROUPPER
+	RET
+
+// func streamRead256(p *byte, n int) uint64: as streamRead512 with AVX2 loads.
+TEXT ·streamRead256(SB), NOSPLIT, $0-24
+	MOVQ p+0(FP), SI
+	MOVQ n+8(FP), CX
+	SHRQ $8, CX
+	VPXOR Y0, Y0, Y0
+	VPXOR Y1, Y1, Y1
+	VPXOR Y2, Y2, Y2
+	VPXOR Y3, Y3, Y3
+read256:
+	VPXOR 0(SI), Y0, Y0
+	VPXOR 32(SI), Y1, Y1
+	VPXOR 64(SI), Y2, Y2
+	VPXOR 96(SI), Y3, Y3
+	VPXOR 128(SI), Y0, Y0
+	VPXOR 160(SI), Y1, Y1
+	VPXOR 192(SI), Y2, Y2
+	VPXOR 224(SI), Y3, Y3
+	ADDQ $256, SI
+	DECQ CX
+	JNZ read256
+	VPXOR Y1, Y0, Y0
+	VPXOR Y3, Y2, Y2
+	VPXOR Y2, Y0, Y0
+	VEXTRACTI128 $1, Y0, X1
+	VPXOR X1, X0, X0
+	VPEXTRQ $0, X0, AX
+	VPEXTRQ $1, X0, BX
+	XORQ BX, AX
+	MOVQ AX, ret+16(FP)
+	VZEROUPPER
+	RET

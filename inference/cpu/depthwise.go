@@ -1,0 +1,101 @@
+package cpu
+
+import (
+	"fmt"
+	"unsafe"
+
+	"github.com/infergeth/infergeth/inference"
+	"github.com/infergeth/infergeth/inference/reference"
+)
+
+// dwPixels is how many output pixels one depthwise kernel call computes.
+const dwPixels = 16
+
+// depthwiseConv2D prepares a DepthwiseConv2D node. The kernel works on raw
+// int8 activations (sign-extended to int32 lanes, multiplied by int32
+// weights), so the only folded constant is bias[c] − zx·Σ_t w[t][c]; padding
+// taps read zx and so contribute nothing. With a depth multiplier above 1
+// the padded image repeats each input channel that many times, so output
+// channel c reads image channel c. Returns nil to leave the node to the
+// reference code when that image would be too large.
+func depthwiseConv2D(ks *kernelSet, pool *scratchPool, ts []*inference.Tensor, out *inference.Tensor, a *inference.DepthwiseConv2DAttrs) reference.NodeFunc {
+	x, w, bias, mult, shift := ts[0], ts[1], ts[2], ts[3], ts[4]
+	kh, kw, oc := w.Shape[0], w.Shape[1], w.Shape[2]
+	dm := int(a.DepthMultiplier)
+	g := newConvGeom(x, out, kh, kw, &a.Conv2DAttrs, oc)
+	imgElems := g.imageElems(1)
+	if imgElems < 0 {
+		return nil
+	}
+	ocp := roundUp(oc, 16)
+	taps := kh * kw
+	wp := make([]int32, taps*ocp)
+	biasP := make([]int32, ocp)
+	offs := make([]int64, taps)
+	zx := int64(x.ZeroPoint)
+	for c := 0; c < oc; c++ {
+		var sum int64
+		for t := 0; t < taps; t++ {
+			v := int64(int8(w.Data[t*oc+c]))
+			wp[t*ocp+c] = int32(v)
+			sum += v
+		}
+		biasP[c] = int32(bias.At(c) - zx*sum)
+	}
+	for ky := 0; ky < kh; ky++ {
+		for kx := 0; kx < kw; kx++ {
+			offs[ky*kw+kx] = int64((ky*g.dh*g.wp + kx*g.dw) * oc)
+		}
+	}
+	ep := newEpilogue(oc, ocp, mult.At, shift.At, out.ZeroPoint, a.QMin, a.QMax, out.DType)
+	ldo := oc * ep.esize
+	inC := x.Shape[3]
+	inBytes := x.Elements()
+	pad := []byte{byte(x.ZeroPoint)}
+	expand := func(dst, src []byte) {
+		if dm == 1 {
+			copy(dst, src)
+			return
+		}
+		for p := 0; p < len(src)/inC; p++ {
+			d := dst[p*oc : (p+1)*oc]
+			for c := 0; c < inC; c++ {
+				v := src[p*inC+c]
+				for j := c * dm; j < (c+1)*dm; j++ {
+					d[j] = v
+				}
+			}
+		}
+	}
+	// The last pixel's channel group may read up to ocp-oc bytes past the image.
+	slack := ocp - oc + 64
+	lastTap := int(offs[taps-1])
+	return func(in [][]byte, y []byte) error {
+		if len(in[0]) != inBytes || len(y) != g.batch*g.oh*g.ow*ldo {
+			return fmt.Errorf("cpu: DepthwiseConv2D operand sizes %d, %d; want %d, %d", len(in[0]), len(y), inBytes, g.batch*g.oh*g.ow*ldo)
+		}
+		sc := pool.get()
+		defer pool.put(sc)
+		img := sc.img.get(imgElems + slack)
+		g.pad(img, in[0], g.w*inC, 1, pad, expand)
+		tile := int32s(&sc.tile, dwPixels*ocp)
+		for b := 0; b < g.batch; b++ {
+			for oy := 0; oy < g.oh; oy++ {
+				for ox := 0; ox < g.ow; ox += dwPixels {
+					px := min(dwPixels, g.ow-ox)
+					base := ((b*g.hp+oy*g.sh)*g.wp + ox*g.sw) * oc
+					_ = img[base+(px-1)*g.sw*oc+lastTap+ocp-1]
+					args := dwArgs{
+						x: unsafe.Pointer(&img[base]), taps: unsafe.Pointer(&offs[0]), ntaps: uintptr(taps),
+						w: unsafe.Pointer(&wp[0]), bias: unsafe.Pointer(&biasP[0]), groups: uintptr(ocp / ks.dwLane),
+						pixels: uintptr(px), pixStride: uintptr(g.sw * oc),
+						c: unsafe.Pointer(&tile[0]), ldc: uintptr(ocp * 4), wStride: uintptr(ocp * 4),
+					}
+					ks.runDepthwise(&args)
+					ks.requant(ep, tile, ocp, px, oc, 0, y, ((b*g.oh+oy)*g.ow+ox)*ldo, ldo)
+				}
+			}
+		}
+		return nil
+	}
+}

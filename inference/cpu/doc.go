@@ -1,0 +1,32 @@
+// Package cpu is the `cpu` backend: the reference program
+// (inference/reference) with the dense ops — FullyConnected, Conv2D,
+// DepthwiseConv2D, MatMul — replaced by amd64 assembly kernels, bit for bit
+// identical to the reference on every valid model and input. The design,
+// and why each trick is exact, is in docs/cpu-backend.md.
+//
+// Where to start:
+//
+//   - backend.go: New picks the fastest Path CPUID allows (PathVNNI: AVX-512
+//     VNNI VPDPBUSD; PathAVX2: VPMADDWD on int16; PathGeneric: the reference
+//     code, on other architectures and older CPUs). NewPath forces one, which
+//     is how the tests run every path on one machine. Prepare packs weights
+//     once per model and returns a reference.Program with overrides.
+//   - path.go: the kernel sets (panel and micro-kernel shapes) and the
+//     argument structs the assembly reads.
+//   - pack.go: the packed weight layout; dense.go: folding zero points and
+//     the XOR-0x80 bias into per-column constants, FullyConnected, Conv2D
+//     (im2col over a padded image) and MatMul (B packed per call unless
+//     constant, per-row constants for A's sums); depthwise.go.
+//   - gemm.go: the driver (row chunks × panels × micro-kernel tiles);
+//     epilogue.go: the requantization, vectorized (AVX-512) or in Go.
+//   - gen_kernels.go writes kernels_amd64.s and kernels_amd64.go
+//     (`go generate ./inference/cpu`).
+//   - cpubench/: clock, peak and bandwidth measurement and the GEMM/GEMV
+//     benchmarks behind `infergeth bench gemm` and `infergeth bench kernels`.
+//
+// Tests (cpu_test.go) compare every supported path with the reference on
+// random and adversarial models: every K mod 64 and N mod 16, M = 1..17,
+// the largest K the overflow proof allows, zero points at both extremes,
+// inputs all -128 and all 127, every shift 0..62, int8/int16/int32 outputs,
+// convolution strides, dilations, paddings and depth multipliers.
+package cpu
