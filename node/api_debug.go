@@ -124,15 +124,11 @@ func (api *debugAPI) TraceCall(ctx context.Context, args txArgs, block *rpc.Bloc
 	if err != nil {
 		return nil, err
 	}
+	// The transaction the tracer is shown: a legacy one unless the call
+	// names EIP-1559 fees or an authorization list.
 	a := args
-	if a.MaxFeePerGas == nil && a.GasPrice == nil {
+	if a.MaxFeePerGas == nil && a.GasPrice == nil && a.AuthorizationList == nil {
 		a.GasPrice = new(hexutil.Big)
-	}
-	if a.MaxFeePerGas != nil && a.MaxPriorityFeePerGas == nil {
-		a.MaxPriorityFeePerGas = new(hexutil.Big)
-	}
-	if a.To == nil {
-		a.AuthorizationList = nil
 	}
 	tx, err := a.toTransaction()
 	if err != nil {
@@ -192,6 +188,11 @@ func (n *Node) traceMessage(ctx context.Context, tx *types.Transaction, msg *get
 		sl := logger.NewStructLogger(cfg.Config)
 		tracer = &tracers.Tracer{Hooks: sl.Hooks(), GetResult: sl.GetResult, Stop: sl.Stop}
 	} else {
+		// Unknown names would go to geth's JavaScript evaluator, which
+		// the devnet does not load.
+		if tracers.DefaultDirectory.IsJS(*cfg.Tracer) {
+			return nil, fmt.Errorf("tracer %q not found (JavaScript tracers are not supported)", *cfg.Tracer)
+		}
 		var err error
 		tracer, err = tracers.DefaultDirectory.New(*cfg.Tracer, &tracers.Context{
 			BlockHash: blockHash, BlockNumber: blockCtx.BlockNumber, TxIndex: index, TxHash: tx.Hash(),

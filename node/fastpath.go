@@ -7,7 +7,10 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"runtime/debug"
 	"strings"
+
+	"github.com/ethereum/go-ethereum/common/hexutil"
 
 	"github.com/ethereum/go-ethereum/rpc"
 )
@@ -99,7 +102,7 @@ func (n *Node) serveFast(api *ethAPI, w http.ResponseWriter, r *http.Request, bo
 			return false
 		}
 	}
-	result, err := api.Call(r.Context(), args, block, overrides, blockOv)
+	result, err := n.callRecovered(api, r, args, block, overrides, blockOv)
 	resp := fastResponse{Version: "2.0", ID: req.ID}
 	if err != nil {
 		resp.Error = toFastError(err)
@@ -143,3 +146,23 @@ func toFastError(err error) *fastError {
 	}
 	return fe
 }
+
+// callRecovered is api.Call with geth's server's safety net: a panic
+// becomes the error geth's server would give, not a dropped connection.
+func (n *Node) callRecovered(api *ethAPI, r *http.Request, args txArgs, block *rpc.BlockNumberOrHash, so *stateOverride, bo *blockOverrides) (result hexutil.Bytes, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			n.log.Error("eth_call crashed", "panic", p, "stack", string(debug.Stack()))
+			result, err = nil, errHandlerCrashed
+		}
+	}()
+	return api.Call(r.Context(), args, block, so, bo)
+}
+
+// errHandlerCrashed is geth's answer to a handler that panicked.
+var errHandlerCrashed = &internalError{"method handler crashed"}
+
+type internalError struct{ msg string }
+
+func (e *internalError) Error() string  { return e.msg }
+func (e *internalError) ErrorCode() int { return -32603 }

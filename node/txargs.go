@@ -180,12 +180,25 @@ func (a *txArgs) toTransaction() (*types.Transaction, error) {
 	if a.AccessList != nil {
 		al = *a.AccessList
 	}
+	if a.Nonce == nil || a.Gas == nil || a.Value == nil || a.ChainID == nil {
+		return nil, errors.New("transaction fields not filled")
+	}
+	zero := new(hexutil.Big)
+	if a.MaxFeePerGas == nil {
+		a.MaxFeePerGas = zero
+	}
+	if a.MaxPriorityFeePerGas == nil {
+		a.MaxPriorityFeePerGas = zero
+	}
 	nonce, gas, value, data := uint64(*a.Nonce), uint64(*a.Gas), a.Value.ToInt(), a.data()
 	var inner types.TxData
 	switch {
 	case a.AuthorizationList != nil:
 		if a.To == nil {
 			return nil, gethcore.ErrSetCodeTxCreate
+		}
+		if a.GasPrice != nil {
+			return nil, errors.New("both gasPrice and authorizationList specified")
 		}
 		v, overflow := uint256.FromBig(value)
 		if overflow {
