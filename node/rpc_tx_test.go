@@ -287,3 +287,33 @@ func TestSignTypedData(t *testing.T) {
 		t.Fatalf("signature recovers to %v (%v)", pub, err)
 	}
 }
+
+// TestDatadirKeepsImpersonatedSenders: a restarted node still names the
+// impersonated sender of a mined transaction, and still traces a block
+// built on an edited state.
+func TestDatadirKeepsImpersonatedSenders(t *testing.T) {
+	dir := t.TempDir()
+	whale := common.HexToAddress("0x00000000000000000000000000000000000b0b0b")
+	var hash common.Hash
+	{
+		tn := newTestNode(t, func(c *Config) { c.DataDir = dir })
+		tn.call(nil, "anvil_setBalance", whale, "0xde0b6b3a7640000")
+		tn.call(nil, "anvil_impersonateAccount", whale)
+		tn.call(&hash, "eth_sendTransaction", map[string]any{"from": whale, "to": tn.addr(1), "value": "0x7"})
+		if err := tn.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tn := newTestNode(t, func(c *Config) { c.DataDir = dir })
+	r := tn.receipt(hash)
+	if r == nil || r.From != whale || r.Status != 1 {
+		t.Fatalf("after restart: %+v", r)
+	}
+	var trace struct {
+		From common.Address `json:"from"`
+	}
+	tn.call(&trace, "debug_traceTransaction", hash, map[string]any{"tracer": "callTracer"})
+	if trace.From != whale {
+		t.Fatalf("trace after restart from %s", trace.From)
+	}
+}
