@@ -57,6 +57,11 @@ type Chain struct {
 	durable bool
 	senders *Senders
 
+	// writeMu serializes writers (Commit, SetHeadState, Rewind), which do
+	// their slow work (trie commit, batch write, fsync) holding it alone;
+	// mu guards the head fields and is held only to swap them, so reads
+	// and eth_calls never wait for a disk sync.
+	writeMu  sync.Mutex
 	mu       sync.RWMutex
 	genesis  *types.Block
 	head     *types.Block
@@ -432,10 +437,11 @@ func (c *Chain) Receipt(hash common.Hash) (*types.Receipt, *types.Block, error) 
 // derived fields (the builder's and executor's do). impersonated names the
 // senders of the block's transactions with placeholder signatures.
 func (c *Chain) Commit(block *types.Block, receipts types.Receipts, statedb *state.StateDB) error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if block.ParentHash() != c.head.Hash() {
-		return fmt.Errorf("block %d: parent %x is not the head %x", block.NumberU64(), block.ParentHash(), c.head.Hash())
+	c.writeMu.Lock()
+	defer c.writeMu.Unlock()
+	head, headRoot := c.Head()
+	if block.ParentHash() != head.Hash() {
+		return fmt.Errorf("block %d: parent %x is not the head %x", block.NumberU64(), block.ParentHash(), head.Hash())
 	}
 	rules := c.config.Ethereum.Rules(block.Number(), true, block.Time())
 	root, err := statedb.Commit(rules, block.NumberU64())
@@ -459,10 +465,10 @@ func (c *Chain) Commit(block *types.Block, receipts types.Receipts, statedb *sta
 			}
 		}
 	}
-	if c.headRoot != c.head.Root() {
+	if headRoot != head.Root() {
 		// The parent's state was edited after it was mined: remember what
 		// this block was built on, for tracing and re-execution.
-		if err := batch.Put(append(append([]byte{}, preStatePrefix...), block.Hash().Bytes()...), c.headRoot.Bytes()); err != nil {
+		if err := batch.Put(append(append([]byte{}, preStatePrefix...), block.Hash().Bytes()...), headRoot.Bytes()); err != nil {
 			return err
 		}
 	}
@@ -475,13 +481,16 @@ func (c *Chain) Commit(block *types.Block, receipts types.Receipts, statedb *sta
 	if err := c.sync(); err != nil {
 		return err
 	}
-	c.head, c.headRoot = block, root
+	// Caches first: once the head moves, readers look the block up.
 	c.cacheMu.Lock()
 	c.blocks.Add(block.Hash(), &storedBlock{block: block, receipts: receipts})
 	for i, tx := range block.Transactions() {
 		c.txIndex.Add(tx.Hash(), txLocation{blockHash: block.Hash(), number: block.NumberU64(), index: i})
 	}
 	c.cacheMu.Unlock()
+	c.mu.Lock()
+	c.head, c.headRoot = block, root
+	c.mu.Unlock()
 	c.chainFeed.Send(ChainEvent{Block: block, Receipts: receipts})
 	return nil
 }
@@ -503,23 +512,26 @@ func (c *Chain) PreStateRoot(block *types.Block) (common.Hash, error) {
 // the devnet's anvil_setBalance and friends edit state this way, as anvil
 // and Hardhat do. statedb must be opened on the current head state.
 func (c *Chain) SetHeadState(statedb *state.StateDB) (common.Hash, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	rules := c.config.Ethereum.Rules(c.head.Number(), true, c.head.Time())
-	root, err := statedb.Commit(rules, c.head.NumberU64())
+	c.writeMu.Lock()
+	defer c.writeMu.Unlock()
+	head, _ := c.Head()
+	rules := c.config.Ethereum.Rules(head.Number(), true, head.Time())
+	root, err := statedb.Commit(rules, head.NumberU64())
 	if err != nil {
 		return common.Hash{}, fmt.Errorf("commit edited state: %w", err)
 	}
 	if err := c.triedb.Commit(root, false); err != nil {
 		return common.Hash{}, fmt.Errorf("write edited state: %w", err)
 	}
-	if err := c.writeHeadState(c.db, c.head.Hash(), root); err != nil {
+	if err := c.writeHeadState(c.db, head.Hash(), root); err != nil {
 		return common.Hash{}, err
 	}
 	if err := c.sync(); err != nil {
 		return common.Hash{}, err
 	}
+	c.mu.Lock()
 	c.headRoot = root
+	c.mu.Unlock()
 	return root, nil
 }
 
@@ -534,10 +546,11 @@ func (c *Chain) writeHeadState(w ethdb.KeyValueWriter, head, root common.Hash) e
 // root (evm_revert). Later blocks leave the canonical chain and their
 // transactions leave the index.
 func (c *Chain) Rewind(number uint64, root common.Hash) error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if number > c.head.NumberU64() {
-		return fmt.Errorf("rewind to %d: head is %d", number, c.head.NumberU64())
+	c.writeMu.Lock()
+	defer c.writeMu.Unlock()
+	head, _ := c.Head()
+	if number > head.NumberU64() {
+		return fmt.Errorf("rewind to %d: head is %d", number, head.NumberU64())
 	}
 	target := rawdb.ReadBlock(c.db, rawdb.ReadCanonicalHash(c.db, number), number)
 	if target == nil {
@@ -548,7 +561,7 @@ func (c *Chain) Rewind(number uint64, root common.Hash) error {
 	}
 	batch := c.db.NewBatch()
 	var dropped []common.Hash
-	for n := c.head.NumberU64(); n > number; n-- {
+	for n := head.NumberU64(); n > number; n-- {
 		hash := rawdb.ReadCanonicalHash(c.db, n)
 		if body := rawdb.ReadBody(c.db, hash, n); body != nil {
 			for _, tx := range body.Transactions {
@@ -569,7 +582,9 @@ func (c *Chain) Rewind(number uint64, root common.Hash) error {
 	if err := c.sync(); err != nil {
 		return err
 	}
+	c.mu.Lock()
 	c.head, c.headRoot = target, root
+	c.mu.Unlock()
 	c.cacheMu.Lock()
 	for _, h := range dropped {
 		c.txIndex.Remove(h)
