@@ -4,6 +4,7 @@ BIN      := build/bin/infergeth
 SHARED   ?= ../shared
 
 .PHONY: all build devnet test test-go test-vectors bench fuzz vectors clean tools test-statetest test-e2e
+.PHONY: contracts contracts-check test-contracts
 
 all: build
 
@@ -14,7 +15,7 @@ devnet: build
 	$(BIN) devnet $(DEVNET_FLAGS)
 
 ## test: everything CI runs. Installs what the tests need first.
-test: tools build test-go test-vectors test-statetest test-e2e
+test: tools build test-go test-vectors test-statetest test-e2e test-contracts
 
 ## tools: the pinned client tools the tests run (solc-js, ethers, viem, forge,
 ## cast, anvil) from tests/tools/package-lock.json into tests/tools/node_modules.
@@ -42,6 +43,19 @@ test-statetest: build
 test-e2e: tools build
 	$(GO) vet -tags e2e ./tests/e2e/
 	INFERGETH_BIN=$(abspath $(BIN)) $(GO) test -tags e2e -count=1 -timeout 3m ./tests/e2e/
+
+## contracts: rebuild the model registry's genesis artifact,
+## contracts/artifacts/ModelRegistry.json, with the pinned solc-js (deterministic).
+contracts: tools
+	node contracts/build.js
+
+## contracts-check: fail if the committed registry artifact is stale (run make contracts).
+contracts-check: tools
+	node contracts/build.js --check
+
+## test-contracts: the forge tests of the Solidity SDK, the registry and the example dApps (offline).
+test-contracts: tools contracts-check
+	cd contracts && FOUNDRY_DISABLE_NIGHTLY_WARNING=1 NO_COLOR=1 $(abspath $(TOOLS_DIR))/node_modules/.bin/forge test
 
 test-go:
 	$(GO) vet ./...
