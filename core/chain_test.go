@@ -162,3 +162,34 @@ func TestProcessRefusesTamperedBlocks(t *testing.T) {
 }
 
 var _ = time.Now
+
+// TestReceiptsFromMemoryEqualDisk: receipts a node serves right after
+// mining (from its cache) carry the same derived fields as those read back
+// from the database.
+func TestReceiptsFromMemoryEqualDisk(t *testing.T) {
+	dir := t.TempDir()
+	db := openPebble(t, dir)
+	c := openTestChain(t, db)
+	block, tx := buildTransfer(t, c, 0)
+	fresh, _, err := c.Receipt(tx.Hash())
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Close()
+	db.Close()
+	db = openPebble(t, dir)
+	defer db.Close()
+	c = openTestChain(t, db)
+	stored, _, err := c.Receipt(tx.Hash())
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, _ := fresh.MarshalJSON()
+	b, _ := stored.MarshalJSON()
+	if string(a) != string(b) {
+		t.Fatalf("block %d receipt differs:\n memory %s\n disk   %s", block.NumberU64(), a, b)
+	}
+	if fresh.EffectiveGasPrice == nil || fresh.EffectiveGasPrice.Sign() == 0 {
+		t.Fatalf("effective gas price %v", fresh.EffectiveGasPrice)
+	}
+}

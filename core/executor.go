@@ -209,9 +209,15 @@ func (r *BlockRun) Finish() (*types.Block, types.Receipts, error) {
 		withdrawals = []*types.Withdrawal{}
 	}
 	block := types.NewBlock(header, &types.Body{Transactions: r.txs, Withdrawals: withdrawals}, r.receipts, trie.NewStackTrie(nil))
+	// Fill what geth's receipt derivation would when reading the block back,
+	// so that receipts served from memory equal those read from disk.
 	hash := block.Hash()
-	for _, receipt := range r.receipts {
+	for i, receipt := range r.receipts {
 		receipt.BlockHash = hash
+		receipt.EffectiveGasPrice = effectiveGasPrice(r.txs[i], header.BaseFee)
+		if receipt.Logs == nil {
+			receipt.Logs = []*types.Log{}
+		}
 		for _, l := range receipt.Logs {
 			l.BlockHash = hash
 		}
@@ -265,4 +271,18 @@ func equalHashPtr(a, b *common.Hash) bool {
 		return a == b
 	}
 	return *a == *b
+}
+
+// effectiveGasPrice is what tx paid per gas in a block with baseFee:
+// min(tip + base fee, fee cap), which for legacy transactions is their gas
+// price.
+func effectiveGasPrice(tx *types.Transaction, baseFee *big.Int) *big.Int {
+	if baseFee == nil {
+		return new(big.Int).Set(tx.GasFeeCap())
+	}
+	price := new(big.Int).Add(tx.GasTipCap(), baseFee)
+	if price.Cmp(tx.GasFeeCap()) > 0 {
+		price.Set(tx.GasFeeCap())
+	}
+	return price
 }

@@ -42,6 +42,8 @@ func (n *Node) registerAPIs() error {
 		{"anvil", &anvilAPI{n}},
 		{"hardhat", &anvilAPI{n}},
 		{"txpool", &txpoolAPI{n}},
+		{"ots", &otsAPI{n}},
+		{"erigon", &erigonAPI{n}},
 	} {
 		if err := n.rpc.RegisterName(api.namespace, api.service); err != nil {
 			return err

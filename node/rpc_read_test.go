@@ -314,6 +314,9 @@ func TestResponseShapes(t *testing.T) {
 			t.Errorf("receipt lacks %s", f)
 		}
 	}
+	if p, ok := receipts[0]["effectiveGasPrice"].(string); !ok || p == "0x0" {
+		t.Errorf("effectiveGasPrice %v", receipts[0]["effectiveGasPrice"])
+	}
 	if receipts[0]["contractAddress"] != nil {
 		t.Errorf("contractAddress %v, want null", receipts[0]["contractAddress"])
 	}
