@@ -10,7 +10,10 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/common/hexutil"
 	"github.com/ethereum/go-ethereum/core/types"
+	"github.com/ethereum/go-ethereum/crypto"
+	"github.com/ethereum/go-ethereum/ethdb/memorydb"
 	"github.com/ethereum/go-ethereum/rpc"
+	"github.com/ethereum/go-ethereum/trie"
 )
 
 // TestCallWithOverrides: eth_call at a block, with state overrides (code,
@@ -391,5 +394,42 @@ func TestTracing(t *testing.T) {
 	tn.call(&block, "debug_traceBlockByNumber", "latest", map[string]any{"tracer": "callTracer"})
 	if len(block) != 1 || block[0].TxHash != tx.Hash() {
 		t.Fatalf("block trace %+v", block)
+	}
+}
+
+// TestGetProof: eth_getProof's account and storage proofs verify against
+// the state root.
+func TestGetProof(t *testing.T) {
+	tn := newTestNode(t)
+	counter := tn.deploy(initCode(counterCode))
+	tn.mustSend(tn.signed(0, 1, &counter, nil, 100_000, nil))
+	var p struct {
+		AccountProof []hexutil.Bytes `json:"accountProof"`
+		StorageHash  common.Hash     `json:"storageHash"`
+		StorageProof []struct {
+			Key   string          `json:"key"`
+			Value hexutil.Big     `json:"value"`
+			Proof []hexutil.Bytes `json:"proof"`
+		} `json:"storageProof"`
+	}
+	tn.call(&p, "eth_getProof", counter, []string{"0x0"}, "latest")
+	var block struct {
+		StateRoot common.Hash `json:"stateRoot"`
+	}
+	tn.call(&block, "eth_getBlockByNumber", "latest", false)
+	db := memorydb.New()
+	for _, node := range p.AccountProof {
+		db.Put(crypto.Keccak256(node), node)
+	}
+	if _, err := trie.VerifyProof(block.StateRoot, crypto.Keccak256(counter.Bytes()), db); err != nil {
+		t.Fatalf("account proof: %v", err)
+	}
+	sdb := memorydb.New()
+	for _, node := range p.StorageProof[0].Proof {
+		sdb.Put(crypto.Keccak256(node), node)
+	}
+	val, err := trie.VerifyProof(p.StorageHash, crypto.Keccak256(common.Hash{}.Bytes()), sdb)
+	if err != nil || len(val) == 0 || p.StorageProof[0].Value.ToInt().Int64() != 1 || p.StorageProof[0].Key != "0x0" {
+		t.Fatalf("storage proof: %x %v %+v", val, err, p.StorageProof[0])
 	}
 }

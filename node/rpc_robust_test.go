@@ -22,7 +22,7 @@ func TestNoMethodPanics(t *testing.T) {
 		"eth_getBlockByHash", "eth_getTransactionByHash", "eth_getTransactionReceipt", "eth_getBlockReceipts",
 		"eth_feeHistory", "eth_getLogs", "eth_newFilter", "eth_getFilterChanges", "eth_getFilterLogs",
 		"eth_uninstallFilter", "eth_getTransactionByBlockNumberAndIndex", "eth_getTransactionByBlockHashAndIndex",
-		"eth_getHeaderByNumber", "eth_getRawTransactionByHash",
+		"eth_getHeaderByNumber", "eth_getRawTransactionByHash", "eth_getProof", "ots_getBlockDetails", "ots_getBlockTransactions", "ots_traceTransaction", "ots_getContractCreator", "ots_searchTransactionsBefore", "ots_searchTransactionsAfter", "ots_getTransactionBySenderAndNonce",
 		"debug_traceTransaction", "debug_traceCall", "debug_traceBlockByNumber", "debug_traceBlockByHash",
 		"evm_snapshot", "evm_revert", "evm_mine", "evm_increaseTime", "evm_setNextBlockTimestamp", "evm_setTime",
 		"evm_setIntervalMining", "evm_setBlockGasLimit", "anvil_setBalance", "anvil_addBalance", "anvil_setCode",
