@@ -2,6 +2,7 @@ package node
 
 import (
 	"bytes"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"io"
@@ -56,10 +57,10 @@ func isJSON(r *http.Request) bool {
 }
 
 type fastRequest struct {
-	Version string          `json:"jsonrpc"`
-	ID      json.RawMessage `json:"id"`
-	Method  string          `json:"method"`
-	Params  json.RawMessage `json:"params"`
+	Version string            `json:"jsonrpc"`
+	ID      json.RawMessage   `json:"id"`
+	Method  string            `json:"method"`
+	Params  []json.RawMessage `json:"params"`
 }
 
 type fastError struct {
@@ -71,8 +72,7 @@ type fastError struct {
 type fastResponse struct {
 	Version string          `json:"jsonrpc"`
 	ID      json.RawMessage `json:"id"`
-	Result  any             `json:"result,omitempty"`
-	Error   *fastError      `json:"error,omitempty"`
+	Error   *fastError      `json:"error"`
 }
 
 // serveFast answers body if it is a plain eth_call; false leaves the
@@ -86,8 +86,8 @@ func (n *Node) serveFast(api *ethAPI, w http.ResponseWriter, r *http.Request, bo
 	if err := json.Unmarshal(body, &req); err != nil || req.Version != "2.0" || req.Method != "eth_call" || !validID(req.ID) {
 		return false
 	}
-	var params []json.RawMessage
-	if err := json.Unmarshal(req.Params, &params); err != nil || len(params) < 1 || len(params) > 4 {
+	params := req.Params
+	if len(params) < 1 || len(params) > 4 {
 		return false
 	}
 	var (
@@ -103,15 +103,20 @@ func (n *Node) serveFast(api *ethAPI, w http.ResponseWriter, r *http.Request, bo
 		}
 	}
 	result, err := n.callRecovered(api, r, args, block, overrides, blockOv)
-	resp := fastResponse{Version: "2.0", ID: req.ID}
+	var out []byte
 	if err != nil {
-		resp.Error = toFastError(err)
+		if out, err = json.Marshal(fastResponse{Version: "2.0", ID: req.ID, Error: toFastError(err)}); err != nil {
+			return false
+		}
 	} else {
-		resp.Result = result
-	}
-	out, err := json.Marshal(resp)
-	if err != nil {
-		return false
+		// The common answer, written directly: {"jsonrpc":"2.0","id":ID,"result":"0x..."}.
+		out = make([]byte, 0, 48+len(req.ID)+2*len(result))
+		out = append(out, `{"jsonrpc":"2.0","id":`...)
+		out = append(out, req.ID...)
+		out = append(out, `,"result":"0x`...)
+		out = hex.AppendEncode(out, result)
+		out = append(out, `"}`...)
+		out = append(out, '\n')
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Write(out)
