@@ -254,16 +254,6 @@ func (c *Chain) StateAt(root common.Hash) (*state.StateDB, error) {
 	return s, nil
 }
 
-// HasState reports whether the state with root is stored.
-func (c *Chain) HasState(root common.Hash) bool {
-	_, err := c.triedb.NodeReader(root)
-	if err != nil {
-		return false
-	}
-	_, err = state.New(root, c.state)
-	return err == nil
-}
-
 // CanonicalHash is the hash of the canonical block at number, or zero.
 func (c *Chain) CanonicalHash(number uint64) common.Hash {
 	c.mu.RLock()
@@ -434,8 +424,9 @@ func (c *Chain) Receipt(hash common.Hash) (*types.Receipt, *types.Block, error) 
 // Commit makes block the new head. statedb is the post-state of block; it
 // is committed first (its root must be block.Root()), then the block, its
 // receipts and the head pointer, in one batch. Receipts must carry their
-// derived fields (the builder's and executor's do). impersonated names the
-// senders of the block's transactions with placeholder signatures.
+// derived fields (the builder's and executor's do). The senders of
+// transactions with placeholder signatures (impersonation) are stored with
+// the block, from the chain's Senders.
 func (c *Chain) Commit(block *types.Block, receipts types.Receipts, statedb *state.StateDB) error {
 	c.writeMu.Lock()
 	defer c.writeMu.Unlock()
