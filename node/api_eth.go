@@ -261,9 +261,14 @@ func (api *ethAPI) GetBlockReceipts(block rpc.BlockNumberOrHash) ([]*rpcReceipt,
 
 // GetProof is not served: the devnet keeps no proofs API.
 
-// pendingNonce is the next nonce of addr counting pooled transactions.
+// pendingNonce is the next nonce of addr counting pooled transactions and
+// impersonated ones waiting for the next block.
 func (n *Node) pendingNonce(addr common.Address) uint64 {
-	return n.pool.Nonce(addr)
+	nonce := n.pool.Nonce(addr)
+	if forced, ok := n.seq.ForcedNonce(addr); ok && forced > nonce {
+		nonce = forced
+	}
+	return nonce
 }
 
 // invalidParamsError is JSON-RPC's -32602.

@@ -256,9 +256,6 @@ func (n *Node) fillDefaults(ctx context.Context, args *txArgs) error {
 	}
 	if args.Nonce == nil {
 		nonce := hexutil.Uint64(n.pendingNonce(args.from()))
-		if forced, ok := n.seq.ForcedNonce(args.from()); ok && uint64(nonce) < forced {
-			nonce = hexutil.Uint64(forced)
-		}
 		args.Nonce = &nonce
 	}
 	if args.GasPrice == nil {

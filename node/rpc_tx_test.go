@@ -317,3 +317,27 @@ func TestDatadirKeepsImpersonatedSenders(t *testing.T) {
 		t.Fatalf("trace after restart from %s", trace.From)
 	}
 }
+
+// TestImpersonationWithoutAutomine: impersonated transactions wait for
+// the next block like pooled ones, and count in the pending nonce.
+func TestImpersonationWithoutAutomine(t *testing.T) {
+	tn := newTestNode(t)
+	whale := common.HexToAddress("0x00000000000000000000000000000000000b0b0b")
+	tn.call(nil, "anvil_setBalance", whale, "0xde0b6b3a7640000")
+	tn.call(nil, "anvil_impersonateAccount", whale)
+	tn.call(nil, "evm_setAutomine", false)
+	var h1, h2 common.Hash
+	tn.call(&h1, "eth_sendTransaction", map[string]any{"from": whale, "to": tn.addr(1), "value": "0x1"})
+	tn.call(&h2, "eth_sendTransaction", map[string]any{"from": whale, "to": tn.addr(1), "value": "0x2"})
+	if n := tn.nonce(whale); n != 2 {
+		t.Fatalf("pending nonce %d, want 2", n)
+	}
+	if tn.receipt(h1) != nil {
+		t.Fatal("mined without automine")
+	}
+	tn.call(nil, "evm_mine")
+	r1, r2 := tn.receipt(h1), tn.receipt(h2)
+	if r1 == nil || r2 == nil || r1.BlockNumber != r2.BlockNumber || r1.Status != 1 || r2.Status != 1 {
+		t.Fatalf("receipts %+v %+v", r1, r2)
+	}
+}
