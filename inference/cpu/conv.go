@@ -1,6 +1,8 @@
 package cpu
 
 import (
+	"unsafe"
+
 	"github.com/infergeth/infergeth/inference"
 )
 
@@ -78,24 +80,64 @@ func fillPattern(d, pat []byte) {
 	}
 }
 
-// im2col writes row m of the convolution's A matrix (the receptive field of
-// output pixel m, in (ky, kx, c) order, K = kh·kw·c elements) into d.
-func (g *convGeom) im2col(d, img []byte, m, elem int) {
-	ox := m % g.ow
-	oy := (m / g.ow) % g.oh
-	b := m / (g.ow * g.oh)
+// im2col writes rows m0..m1-1 of the convolution's A matrix (row m: the
+// receptive field of output pixel m, in (ky, kx, c) order, K = kh·kw·c
+// elements) into dst, lda bytes apart. Segments are moved in 8-byte words,
+// the last word of each running up to 7 bytes past it (later segments and
+// rows overwrite that, and the caller clears what lies between K and the
+// padded K), so dst and img need 8 bytes of slack: checked once, up front,
+// after which the moves need no bounds checks.
+func (g *convGeom) im2col(dst []byte, lda int, img []byte, m0, m1, elem int) {
+	ox := m0 % g.ow
+	oy := (m0 / g.ow) % g.oh
+	b := m0 / (g.ow * g.oh)
 	ce := g.c * elem
-	for ky := 0; ky < g.kh; ky++ {
-		py := oy*g.sh + ky*g.dh
-		base := ((b*g.hp+py)*g.wp + ox*g.sw) * ce
-		dk := d[ky*g.kw*ce : (ky+1)*g.kw*ce]
-		if g.dw == 1 {
-			copy(dk, img[base:base+g.kw*ce])
-			continue
+	seg := g.kw * ce
+	rowStride := g.wp * ce        // bytes between image rows
+	tapStride := g.dh * rowStride // between kernel rows
+	if len(img) < g.batch*g.hp*rowStride+8 || len(dst) < (m1-m0-1)*lda+g.kh*seg+8 {
+		panic("cpu: im2col buffers lack their slack (internal error)")
+	}
+	dp, ip := unsafe.Pointer(unsafe.SliceData(dst)), unsafe.Pointer(unsafe.SliceData(img))
+	pix := ((b*g.hp+oy*g.sh)*g.wp + ox*g.sw) * ce
+	for m := m0; m < m1; m++ {
+		d := unsafe.Add(dp, (m-m0)*lda)
+		base := pix
+		for ky := 0; ky < g.kh; ky++ {
+			if g.dw == 1 {
+				moveWords(unsafe.Add(d, ky*seg), unsafe.Add(ip, base), seg)
+			} else {
+				for kx := 0; kx < g.kw; kx++ {
+					moveWords(unsafe.Add(d, (ky*g.kw+kx)*ce), unsafe.Add(ip, base+kx*g.dw*ce), ce)
+				}
+			}
+			base += tapStride
 		}
-		for kx := 0; kx < g.kw; kx++ {
-			o := base + kx*g.dw*ce
-			copy(dk[kx*ce:(kx+1)*ce], img[o:o+ce])
+		// Next output pixel.
+		ox++
+		pix += g.sw * ce
+		if ox == g.ow {
+			ox = 0
+			oy++
+			pix += (g.sh*g.wp - g.ow*g.sw) * ce
+			if oy == g.oh {
+				oy = 0
+				b++
+				pix = b * g.hp * rowStride
+			}
 		}
+	}
+}
+
+// moveWords copies n bytes from src to dst in 8-byte words; it may read and
+// write up to 7 bytes past n (the caller guarantees the room). Long runs go
+// through copy.
+func moveWords(dst, src unsafe.Pointer, n int) {
+	if n > 64 {
+		copy(unsafe.Slice((*byte)(dst), n), unsafe.Slice((*byte)(src), n))
+		return
+	}
+	for i := 0; i < n; i += 8 {
+		*(*uint64)(unsafe.Add(dst, i)) = *(*uint64)(unsafe.Add(src, i))
 	}
 }

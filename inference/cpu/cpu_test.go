@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"runtime/debug"
 	"sync"
 	"testing"
 	"unsafe"
@@ -235,7 +236,7 @@ func TestFullyConnectedShapes(t *testing.T) {
 		check(t, fmt.Sprintf("fc n=%d k=%d", n, k), m, g.activations((1+n%17)*k))
 	}
 	// Larger shapes: several row chunks and panels.
-	for _, s := range [][3]int{{40, 300, 200}, {7, 1000, 65}, {100, 64, 129}, {13, 2048, 17}} {
+	for _, s := range [][3]int{{40, 300, 200}, {7, 1000, 65}, {100, 64, 129}, {13, 2048, 17}, {200, 2048, 40}} {
 		m := g.fcModel(t, s[0], s[1], s[2], g.weights(s[1]*s[2]), g.zeroPoint(inference.Int8))
 		check(t, fmt.Sprintf("fc %v", s), m, g.activations(s[0]*s[1]))
 	}
@@ -354,6 +355,26 @@ func TestConv2D(t *testing.T) {
 		m, n, desc := g.convModel(t, false)
 		check(t, desc, m, g.activations(n), g.activations(n))
 	}
+	// Large enough for several row chunks, with padding on every side.
+	var b inference.Builder
+	x := b.Input(inference.Spec{DType: inference.Int8, ZeroPoint: -7, Shape: []int{1, 30, 30, 32}})
+	w := g.weights(24 * 3 * 3 * 32)
+	abs := func(c int) int64 {
+		var s int64
+		for _, v := range w[c*288 : (c+1)*288] {
+			s += max(v, -v)
+		}
+		return s
+	}
+	consts := g.denseConsts(&b, []int{24, 3, 3, 32}, w, 24, abs, xmaxOf(-7))
+	a := inference.Conv2DAttrs{StrideH: 1, StrideW: 1, DilationH: 1, DilationW: 1, PadTop: 1, PadLeft: 1, PadBottom: 2, PadRight: 2, QMin: -100, QMax: 100}
+	y := b.Node(inference.OpConv2D, &a, inference.Spec{DType: inference.Int8, ZeroPoint: 3, Shape: []int{1, 31, 31, 24}}, append([]int{x}, consts...)...)
+	b.Output(y)
+	m, _, err := b.Build()
+	if err != nil {
+		t.Fatal(err)
+	}
+	check(t, "conv 30x30x32 k3 oc24", m, g.activations(30*30*32))
 }
 
 func TestDepthwiseConv2D(t *testing.T) {
@@ -563,6 +584,11 @@ func TestArgOffsets(t *testing.T) {
 		{"kernelArgs.b", unsafe.Offsetof(k.b), 16}, {"kernelArgs.kg", unsafe.Offsetof(k.kg), 24},
 		{"kernelArgs.bias", unsafe.Offsetof(k.bias), 32}, {"kernelArgs.rowoff", unsafe.Offsetof(k.rowoff), 40},
 		{"kernelArgs.c", unsafe.Offsetof(k.c), 48}, {"kernelArgs.ldc", unsafe.Offsetof(k.ldc), 56},
+		{"kernelArgs.out", unsafe.Offsetof(k.out), 64}, {"kernelArgs.ldo", unsafe.Offsetof(k.ldo), 72},
+		{"kernelArgs.mult", unsafe.Offsetof(k.mult), 80}, {"kernelArgs.round", unsafe.Offsetof(k.round), 88},
+		{"kernelArgs.shift", unsafe.Offsetof(k.shift), 96}, {"kernelArgs.zy", unsafe.Offsetof(k.zy), 104},
+		{"kernelArgs.qmin", unsafe.Offsetof(k.qmin), 112}, {"kernelArgs.qmax", unsafe.Offsetof(k.qmax), 120},
+		{"kernelArgs.masks", unsafe.Offsetof(k.masks), 128},
 		{"requantArgs.c", unsafe.Offsetof(r.c), 0}, {"requantArgs.ldc", unsafe.Offsetof(r.ldc), 8},
 		{"requantArgs.rows", unsafe.Offsetof(r.rows), 16}, {"requantArgs.cols", unsafe.Offsetof(r.cols), 24},
 		{"requantArgs.mult", unsafe.Offsetof(r.mult), 32}, {"requantArgs.round", unsafe.Offsetof(r.round), 40},
@@ -578,6 +604,42 @@ func TestArgOffsets(t *testing.T) {
 	} {
 		if c.got != c.want {
 			t.Errorf("%s at offset %d; gen_kernels.go assumes %d", c.name, c.got, c.want)
+		}
+	}
+}
+
+// TestRunAllocations: a warm Run allocates nothing beyond what the reference
+// program itself allocates (node outputs); scratch comes from the pool. GC
+// is off so that the pool keeps its buffers for the measurement.
+func TestRunAllocations(t *testing.T) {
+	defer debug.SetGCPercent(debug.SetGCPercent(-1))
+	g := newGen(21)
+	models := []*inference.Model{
+		g.fcModel(t, 7, 300, 70, g.weights(300*70), 3),
+		g.matMulModel(t, 2, 9, 70, 33, false, false, 3, 5),
+		g.matMulModel(t, 2, 9, 70, 33, true, false, 3, 5),
+	}
+	for i := 0; i < 3; i++ {
+		m, _, _ := g.convModel(t, false)
+		models = append(models, m)
+		m, _, _ = g.convModel(t, true)
+		models = append(models, m)
+	}
+	for i, m := range models {
+		in := make([]byte, m.InputBytes())
+		rp, err := reference.Backend{}.Prepare(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ref := testing.AllocsPerRun(10, func() { rp.Run(in) })
+		for _, b := range paths(t) {
+			p, err := b.Prepare(m)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := testing.AllocsPerRun(10, func() { p.Run(in) }); got > ref {
+				t.Errorf("model %d path %s: %v allocations per Run, the reference program makes %v", i, b.Path(), got, ref)
+			}
 		}
 	}
 }

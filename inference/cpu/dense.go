@@ -98,7 +98,7 @@ func conv2D(ks *kernelSet, pool *scratchPool, ts []*inference.Tensor, out *infer
 		defer pool.put(sc)
 		src := source{kind: sourceRows, x: in[0], k: k}
 		if !pointwise {
-			img := sc.img.get(imgElems * ks.elem)
+			img := sc.img.get(imgElems*ks.elem + 64) // slack for im2col's word moves
 			g.pad(img, in[0], g.w*c, ks.elem, padElem, ks.prepare)
 			src = source{kind: sourceIm2col, x: img, k: k, conv: &g}
 		}

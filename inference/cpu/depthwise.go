@@ -9,7 +9,7 @@ import (
 )
 
 // dwPixels is how many output pixels one depthwise kernel call computes.
-const dwPixels = 16
+const dwPixels = 8 // gen_kernels.go: dwMaxPixels
 
 // depthwiseConv2D prepares a DepthwiseConv2D node. The kernel works on raw
 // int8 activations (sign-extended to int32 lanes, multiplied by int32
@@ -88,10 +88,10 @@ func depthwiseConv2D(ks *kernelSet, pool *scratchPool, ts []*inference.Tensor, o
 					args := dwArgs{
 						x: unsafe.Pointer(&img[base]), taps: unsafe.Pointer(&offs[0]), ntaps: uintptr(taps),
 						w: unsafe.Pointer(&wp[0]), bias: unsafe.Pointer(&biasP[0]), groups: uintptr(ocp / ks.dwLane),
-						pixels: uintptr(px), pixStride: uintptr(g.sw * oc),
-						c: unsafe.Pointer(&tile[0]), ldc: uintptr(ocp * 4), wStride: uintptr(ocp * 4),
+						pixStride: uintptr(g.sw * oc),
+						c:         unsafe.Pointer(&tile[0]), ldc: uintptr(ocp * 4), wStride: uintptr(ocp * 4),
 					}
-					ks.runDepthwise(&args)
+					ks.runDepthwise(&args, px)
 					ks.requant(ep, tile, ocp, px, oc, 0, y, ((b*g.oh+oy)*g.ow+ox)*ldo, ldo)
 				}
 			}

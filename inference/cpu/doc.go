@@ -17,8 +17,10 @@
 //     the XOR-0x80 bias into per-column constants, FullyConnected, Conv2D
 //     (im2col over a padded image) and MatMul (B packed per call unless
 //     constant, per-row constants for A's sums); depthwise.go.
-//   - gemm.go: the driver (row chunks × panels × micro-kernel tiles);
-//     epilogue.go: the requantization, vectorized (AVX-512) or in Go.
+//   - gemm.go: the driver (row chunks × panels × micro-kernel tiles; the
+//     VNNI kernels requantize in registers and store the outputs);
+//     epilogue.go: the requantization's per-column constants, the AVX-512
+//     epilogue over a tile (depthwise) and the Go one (AVX2).
 //   - gen_kernels.go writes kernels_amd64.s and kernels_amd64.go
 //     (`go generate ./inference/cpu`).
 //   - cpubench/: clock, peak and bandwidth measurement and the GEMM/GEMV

@@ -30,26 +30,29 @@ const (
 )
 
 // fill writes rows m0..m1-1 of A into dst (lda bytes apart), zero-padded up
-// to kp elements, and their per-row constants into rowoff.
+// to kp elements, and their per-row constants into rowoff. dst has slack
+// past its last row: im2col may write a few bytes beyond kp.
 func (s *source) fill(ks *kernelSet, dst []byte, lda, kp, m0, m1 int, rowoff []int32) {
 	e := ks.elem
+	if s.kind == sourceIm2col {
+		s.conv.im2col(dst, lda, s.x, m0, m1, e)
+	}
 	for m := m0; m < m1; m++ {
 		d := dst[(m-m0)*lda : (m-m0)*lda+kp*e]
-		switch s.kind {
-		case sourceRows:
+		if s.kind == sourceRows {
 			row := s.x[m*s.k : m*s.k+s.k]
 			ks.prepare(d[:s.k*e], row)
 			if s.zb != 0 {
-				var sum int64
-				for _, v := range row {
-					sum += int64(int8(v))
-				}
-				rowoff[m-m0] = int32(-s.zb * sum)
+				rowoff[m-m0] = int32(-s.zb * sumInt8(row))
 			}
-		case sourceIm2col:
-			s.conv.im2col(d[:s.k*e], s.x, m, e)
 		}
-		clear(d[s.k*e:])
+		if pad := d[s.k*e:]; len(pad) <= 8 {
+			for i := range pad {
+				pad[i] = 0
+			}
+		} else {
+			clear(pad)
+		}
 	}
 }
 
@@ -60,12 +63,12 @@ func (ks *kernelSet) gemm(sc *scratch, pb *packedB, bias []int32, ep *epilogue, 
 	lda := roundUp(kp*ks.elem, 64)
 	mc := max(ks.mr, chunkBytes/lda/ks.mr*ks.mr)
 	mc = min(mc, roundUp(M, ks.mr))
-	a := sc.a.get(mc * lda)
+	a := sc.a.get(mc*lda + 64) // slack for im2col's word moves
 	rowoff := int32s(&sc.rowoff, mc+ks.mr)
 	pc := ks.panelCols()
 	ldc := pc // tile: mr rows of one panel
 	tile := int32s(&sc.tile, ks.mr*ldc)
-	bstep := pb.kg * ks.lanes * ks.kAlign * ks.elem // bytes per block of a panel
+	bstep := pb.kg * ks.lanes * ks.kAlign // bytes per block of a panel
 	_ = bias[pb.colsPadded(ks)-1]
 	for m0 := 0; m0 < M; m0 += mc {
 		m1 := min(M, m0+mc)
@@ -74,6 +77,11 @@ func (ks *kernelSet) gemm(sc *scratch, pb *packedB, bias []int32, ep *epilogue, 
 			col0 := p * pc
 			cols := min(pc, pb.n-col0)
 			_ = pb.data[pn.off+pn.blocks*bstep-1]
+			_ = ep.mult[col0+pn.blocks*ks.lanes-1]
+			var masks [4]uint16
+			for j := range masks {
+				masks[j] = uint16(1<<min(16, max(0, cols-16*j)) - 1)
+			}
 			for r := m0; r < m1; r += ks.mr {
 				rows := min(ks.mr, m1-r)
 				args := kernelArgs{
@@ -86,8 +94,18 @@ func (ks *kernelSet) gemm(sc *scratch, pb *packedB, bias []int32, ep *epilogue, 
 					c:      unsafe.Pointer(&tile[0]),
 					ldc:    uintptr(ldc * 4),
 				}
-				ks.runKernel(&args, rows, pn.blocks)
-				ks.requant(ep, tile, ldc, rows, cols, col0, out, r*ldo+col0*ep.esize, ldo)
+				off := r*ldo + col0*ep.esize
+				if !ks.fused {
+					ks.runKernel(&args, rows, pn.blocks, 0)
+					ks.requant(ep, tile, ldc, rows, cols, col0, out, off, ldo)
+					continue
+				}
+				_ = out[off+(rows-1)*ldo+cols*ep.esize-1]
+				args.out, args.ldo = unsafe.Pointer(&out[off]), uintptr(ldo)
+				args.mult, args.round, args.shift = unsafe.Pointer(&ep.mult[col0]), unsafe.Pointer(&ep.round[col0]), unsafe.Pointer(&ep.shift[col0])
+				args.zy, args.qmin, args.qmax = ep.zy, ep.qmin, ep.qmax
+				args.masks = masks
+				ks.runKernel(&args, rows, pn.blocks, ep.esize)
 			}
 		}
 	}

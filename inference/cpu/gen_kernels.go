@@ -12,6 +12,7 @@ package main
 import (
 	"bytes"
 	"fmt"
+	"go/format"
 	"os"
 )
 
@@ -24,6 +25,9 @@ const (
 // rowRegs hold the base address of each A row; DX is the shared k offset.
 var rowRegs = []string{"SI", "R9", "R10", "R11", "R12", "R13"}
 
+// sizes are the output element sizes the fused VNNI kernels store.
+var sizes = []int{1, 2, 4}
+
 var s bytes.Buffer
 
 func p(format string, args ...any) { fmt.Fprintf(&s, format+"\n", args...) }
@@ -34,28 +38,33 @@ func main() {
 	p("")
 	p("#include \"textflag.h\"")
 	p("")
-	for m := 1; m <= vnniMR; m++ {
-		for n := 1; n <= vnniNB; n++ {
-			vnniKernel(m, n)
+	for _, size := range sizes {
+		for m := 1; m <= vnniMR; m++ {
+			for n := 1; n <= vnniNB; n++ {
+				gemmKernel(vnni, m, n, size)
+			}
 		}
 	}
 	for m := 1; m <= avx2MR; m++ {
 		for n := 1; n <= avx2NB; n++ {
-			avx2Kernel(m, n)
+			gemmKernel(avx2, m, n, 0)
 		}
 	}
-	for _, size := range []int{1, 2, 4} {
+	for _, size := range sizes {
 		requant512(size)
 	}
-	dwKernel512()
-	dwKernelAVX2()
+	dwKernels()
 	helpers()
 	if err := os.WriteFile("kernels_amd64.s", s.Bytes(), 0o644); err != nil {
 		panic(err)
 	}
 	s.Reset()
 	goDecls()
-	if err := os.WriteFile("kernels_amd64.go", s.Bytes(), 0o644); err != nil {
+	src, err := format.Source(s.Bytes())
+	if err != nil {
+		panic(err)
+	}
+	if err := os.WriteFile("kernels_amd64.go", src, 0o644); err != nil {
 		panic(err)
 	}
 }
@@ -78,7 +87,9 @@ func loadRows(m int) {
 type family struct {
 	name    string
 	reg     string // "Z" or "Y"
-	vbytes  int    // bytes per vector: one block of one k-group
+	vbytes  int    // bytes per accumulator vector
+	bbytes  int    // packed weight bytes per block and k-group
+	bload   string // the instruction that loads them into a vector
 	accBase int    // first accumulator register
 	bcast   func(r int) string
 	mac     func(b, a, acc string) []string
@@ -89,33 +100,33 @@ type family struct {
 // VPDPBUSD(broadcast(A[r][4g:4g+4]) as u8, B[g][j] as s8). Accumulators are
 // Z8.., B blocks Z0..Z3, the broadcast row alternates Z4/Z5.
 var vnni = family{
-	name: "vnni", reg: "Z", vbytes: 64, accBase: 8, mov: "VMOVDQU32",
+	name: "vnni", reg: "Z", vbytes: 64, bbytes: 64, bload: "VMOVDQU32", accBase: 8, mov: "VMOVDQU32",
 	bcast: func(r int) string { return fmt.Sprintf("Z%d", 4+r%2) },
 	mac:   func(b, a, acc string) []string { return []string{fmt.Sprintf("VPDPBUSD %s, %s, %s", b, a, acc)} },
 }
 
 // avx2: acc[r][j] (8 int32 lanes) = bias[j] + rowoff[r] + Σ_g
 // VPMADDWD(broadcast(A[r][2g:2g+2]) as 2×int16, B[g][j] as 8 pairs of
-// int16), then VPADDD. Only VEX-encoded AVX2 instructions on Y0..Y15.
-// Accumulators Y4.., B Y0/Y1, broadcast Y2, product Y3.
+// int16, sign-extended from the packed int8 by VPMOVSXBW as it loads), then
+// VPADDD. Only VEX-encoded AVX2 instructions on Y0..Y15. Accumulators Y4..,
+// B Y0/Y1, broadcast Y2, product Y3.
 var avx2 = family{
-	name: "avx2", reg: "Y", vbytes: 32, accBase: 4, mov: "VMOVDQU",
+	name: "avx2", reg: "Y", vbytes: 32, bbytes: 16, bload: "VPMOVSXBW", accBase: 4, mov: "VMOVDQU",
 	bcast: func(int) string { return "Y2" },
 	mac: func(b, a, acc string) []string {
 		return []string{fmt.Sprintf("VPMADDWD %s, %s, Y3", b, a), fmt.Sprintf("VPADDD Y3, %s, %s", acc, acc)}
 	},
 }
 
-func vnniKernel(m, n int) { gemmKernel(vnni, m, n) }
-func avx2Kernel(m, n int) { gemmKernel(avx2, m, n) }
-
 // gemmKernel writes the m-row × n-block micro-kernel of family f: it
 // initializes the accumulators from the per-column bias and the per-row
-// constants, runs the k-groups (unrolled by unroll), and stores the tile.
-func gemmKernel(f family, m, n int) {
+// constants, runs the k-groups (unrolled by unroll), and then either stores
+// the int32 tile (size 0) or requantizes it in registers and stores
+// size-byte outputs (VNNI only; see fusedEpilogue).
+func gemmKernel(f family, m, n, size int) {
 	acc := func(r, j int) string { return fmt.Sprintf("%s%d", f.reg, f.accBase+r*n+j) }
 	vec := func(i int) string { return fmt.Sprintf("%s%d", f.reg, i) }
-	name := fmt.Sprintf("%sM%dN%d", f.name, m, n)
+	name := kernelName(f, m, n, size)
 	p("// func %s(a *kernelArgs)", name)
 	p("TEXT ·%s(SB), NOSPLIT, $0-8", name)
 	p("\tMOVQ a+0(FP), DI")
@@ -134,7 +145,7 @@ func gemmKernel(f family, m, n int) {
 	loadRows(m)
 	step := func(u int) {
 		for j := 0; j < n; j++ {
-			p("\t%s %d(BX), %s", f.mov, (u*n+j)*f.vbytes, vec(j))
+			p("\t%s %d(BX), %s", f.bload, (u*n+j)*f.bbytes, vec(j))
 		}
 		for r := 0; r < m; r++ {
 			a := f.bcast(r)
@@ -152,7 +163,7 @@ func gemmKernel(f family, m, n int) {
 	for u := 0; u < unroll; u++ {
 		step(u)
 	}
-	p("\tADDQ $%d, BX", unroll*n*f.vbytes)
+	p("\tADDQ $%d, BX", unroll*n*f.bbytes)
 	p("\tADDQ $%d, DX", unroll*4)
 	p("\tSUBQ $%d, CX", unroll)
 	p("\tCMPQ CX, $%d", unroll)
@@ -162,24 +173,84 @@ func gemmKernel(f family, m, n int) {
 	p("\tJZ %s_store", name)
 	p("%s_one:", name)
 	step(0)
-	p("\tADDQ $%d, BX", n*f.vbytes)
+	p("\tADDQ $%d, BX", n*f.bbytes)
 	p("\tADDQ $4, DX")
 	p("\tDECQ CX")
 	p("\tJNZ %s_one", name)
 	p("%s_store:", name)
-	p("\tMOVQ 48(DI), AX")
-	p("\tMOVQ 56(DI), R8")
-	for r := 0; r < m; r++ {
-		for j := 0; j < n; j++ {
-			p("\t%s %s, %d(AX)", f.mov, acc(r, j), f.vbytes*j)
-		}
-		if r < m-1 {
-			p("\tADDQ R8, AX")
+	if size > 0 {
+		fusedEpilogue(m, n, size, acc)
+	} else {
+		p("\tMOVQ 48(DI), AX")
+		p("\tMOVQ 56(DI), R8")
+		for r := 0; r < m; r++ {
+			for j := 0; j < n; j++ {
+				p("\t%s %s, %d(AX)", f.mov, acc(r, j), f.vbytes*j)
+			}
+			if r < m-1 {
+				p("\tADDQ R8, AX")
+			}
 		}
 	}
 	p("\tVZEROUPPER")
 	p("\tRET")
 	p("")
+}
+
+func kernelName(f family, m, n, size int) string {
+	if size == 0 {
+		return fmt.Sprintf("%sM%dN%d", f.name, m, n)
+	}
+	return fmt.Sprintf("%sM%dN%dS%d", f.name, m, n, size)
+}
+
+// fusedEpilogue requantizes the accumulators in registers, exactly as
+// requant512 does, and stores size-byte outputs: row r at out + r·ldo, block
+// j under the mask in K(j+1) (all ones but for the last, partial block).
+func fusedEpilogue(m, n, size int, acc func(r, j int) string) {
+	p("\tMOVQ 64(DI), AX")  // out
+	p("\tMOVQ 72(DI), R8")  // ldo
+	p("\tMOVQ 80(DI), R9")  // mult
+	p("\tMOVQ 88(DI), R10") // round
+	p("\tMOVQ 96(DI), R11") // shift
+	p("\tVPBROADCASTQ 104(DI), Z2")
+	p("\tVPBROADCASTD 112(DI), Z3")
+	p("\tVPBROADCASTD 120(DI), Z4")
+	for j := 0; j < n; j++ {
+		p("\tKMOVW %d(DI), K%d", 128+2*j, j+1)
+	}
+	for r := 0; r < m; r++ {
+		for j := 0; j < n; j++ {
+			a := acc(r, j)
+			p("\tVEXTRACTI64X4 $1, %s, Y1", a)
+			p("\tVPMOVSXDQ Y%s, Z0", a[1:])
+			p("\tVPMOVSXDQ Y1, Z1")
+			p("\tVPMULDQ %d(R9), Z0, Z0", 128*j)
+			p("\tVPMULDQ %d(R9), Z1, Z1", 128*j+64)
+			p("\tVPADDQ %d(R10), Z0, Z0", 128*j)
+			p("\tVPADDQ %d(R10), Z1, Z1", 128*j+64)
+			p("\tVPSRAVQ %d(R11), Z0, Z0", 128*j)
+			p("\tVPSRAVQ %d(R11), Z1, Z1", 128*j+64)
+			p("\tVPADDQ Z2, Z0, Z0")
+			p("\tVPADDQ Z2, Z1, Z1")
+			p("\tVPMOVSQD Z0, Y0")
+			p("\tVPMOVSQD Z1, Y1")
+			p("\tVINSERTI64X4 $1, Y1, Z0, Z0")
+			p("\tVPMAXSD Z3, Z0, Z0")
+			p("\tVPMINSD Z4, Z0, Z0")
+			switch size {
+			case 1:
+				p("\tVPMOVDB Z0, K%d, %d(AX)", j+1, 16*j)
+			case 2:
+				p("\tVPMOVDW Z0, K%d, %d(AX)", j+1, 32*j)
+			default:
+				p("\tVMOVDQU32 Z0, K%d, %d(AX)", j+1, 64*j)
+			}
+		}
+		if r < m-1 {
+			p("\tADDQ R8, AX")
+		}
+	}
 }
 
 // requant512 is the epilogue: for each of rows × cols int32 accumulators,
@@ -274,57 +345,77 @@ func requant512(size int) {
 	p("")
 }
 
-// dwKernel512: for each of `pixels` output pixels and each group of 16
-// channels, acc = bias + Σ_t sext(x[pixel + taps[t] + 16g : +16]) · w[t][16g:+16]
-// in int32 lanes (VPMULLD; every product and partial sum is exact mod 2^32,
-// and the final value is proven to fit int32). Reads may run up to 15 bytes
-// past the last channel (the caller pads its buffers).
-func dwKernel512() {
-	dwKernel("dw512", "Z", 16, "VMOVDQU32", 64)
+// The depthwise kernels: for P (1..dwMaxPixels) output pixels, pixStride
+// bytes apart, and each group of lanes channels, acc = bias + Σ_t
+// sext(x[pixel + taps[t] + group]) · w[t][group] in int32 lanes (VPMULLD;
+// every product and partial sum is exact mod 2^32, and the final value is
+// proven to fit int32), stored to c (pixel p at c + p·ldc). The weight
+// vector of a tap is loaded once for all P pixels. Reads may run up to
+// lanes-1 bytes past the last channel (the caller pads its buffers).
+const dwMaxPixels = 8
+
+func dwKernels() {
+	for px := 1; px <= dwMaxPixels; px++ {
+		dwKernel(fmt.Sprintf("dw512P%d", px), "Z", 16, "VMOVDQU32", "VMOVDQA32", px)
+	}
+	for px := 1; px <= dwMaxPixels; px++ {
+		dwKernel(fmt.Sprintf("dwAVX2P%d", px), "Y", 8, "VMOVDQU", "VMOVDQA", px)
+	}
 }
 
-func dwKernelAVX2() {
-	dwKernel("dwAVX2", "Y", 8, "VMOVDQU", 32)
-}
-
-func dwKernel(name, reg string, lanes int, mov string, vbytes int) {
+func dwKernel(name, reg string, lanes int, mov, movReg string, px int) {
+	acc := func(q int) string { return fmt.Sprintf("%s%d", reg, 8+q) }
 	p("// func %s(a *dwArgs)", name)
 	p("TEXT ·%s(SB), NOSPLIT, $0-8", name)
 	p("\tMOVQ a+0(FP), DI")
-	p("\tMOVQ 0(DI), SI")  // x at the first pixel
-	p("\tMOVQ 48(DI), R8") // pixels
-	p("\tMOVQ 64(DI), R9") // c tile
-	p("%s_pix:", name)
-	p("\tMOVQ 32(DI), R10") // bias
-	p("\tMOVQ 24(DI), R11") // w
+	p("\tMOVQ 0(DI), SI")  // x at pixel 0
+	p("\tMOVQ 56(DI), R8") // pixStride
+	p("\tLEAQ (R8)(R8*2), R9")
+	p("\tLEAQ (SI)(R8*4), BX")
 	p("\tMOVQ 40(DI), R12") // groups
-	p("\tMOVQ SI, R13")     // x + 16g
-	p("\tMOVQ R9, BX")      // c + 64g
+	p("\tXORQ R13, R13")    // group offset in channels
 	p("%s_grp:", name)
-	p("\t%s (R10), %s0", mov, reg)
+	p("\tMOVQ 32(DI), AX")
+	p("\t%s (AX)(R13*4), %s0", mov, reg)
+	for q := 0; q < px; q++ {
+		p("\t%s %s0, %s", movReg, reg, acc(q))
+	}
 	p("\tMOVQ 8(DI), AX")  // taps
 	p("\tMOVQ 16(DI), CX") // ntaps
-	p("\tMOVQ R11, R14")   // w[t] for this group
+	p("\tMOVQ 24(DI), R14")
+	p("\tLEAQ (R14)(R13*4), R14")
 	p("%s_tap:", name)
 	p("\tMOVQ (AX), DX")
-	p("\tVPMOVSXBD (R13)(DX*1), %s1", reg)
-	p("\tVPMULLD (R14), %s1, %s1", reg, reg)
-	p("\tVPADDD %s1, %s0, %s0", reg, reg, reg)
+	p("\tADDQ R13, DX")
+	p("\tLEAQ (SI)(DX*1), R10")
+	p("\tLEAQ (BX)(DX*1), R11")
+	p("\t%s (R14), %s1", mov, reg)
+	for q := 0; q < px; q++ {
+		base := "R10"
+		if q >= 4 {
+			base = "R11"
+		}
+		idx := []string{"", "(R8*1)", "(R8*2)", "(R9*1)"}[q%4]
+		t := fmt.Sprintf("%s%d", reg, 2+q%6)
+		p("\tVPMOVSXBD (%s)%s, %s", base, idx, t)
+		p("\tVPMULLD %s1, %s, %s", reg, t, t)
+		p("\tVPADDD %s, %s, %s", t, acc(q), acc(q))
+	}
 	p("\tADDQ $8, AX")
-	p("\tADDQ 80(DI), R14") // next tap's row of w
+	p("\tADDQ 80(DI), R14")
 	p("\tDECQ CX")
 	p("\tJNZ %s_tap", name)
-	p("\t%s %s0, (BX)", mov, reg)
-	p("\tADDQ $%d, R10", vbytes)
-	p("\tADDQ $%d, R11", vbytes)
+	p("\tMOVQ 64(DI), AX")
+	p("\tLEAQ (AX)(R13*4), AX")
+	for q := 0; q < px; q++ {
+		p("\t%s %s, (AX)", mov, acc(q))
+		if q < px-1 {
+			p("\tADDQ 72(DI), AX")
+		}
+	}
 	p("\tADDQ $%d, R13", lanes)
-	p("\tADDQ $%d, BX", vbytes)
 	p("\tDECQ R12")
 	p("\tJNZ %s_grp", name)
-	p("\tADDQ 56(DI), SI")
-	p("\tADDQ 72(DI), R9")
-	p("\tDECQ R8")
-	p("\tJNZ %s_pix", name)
 	p("\tVZEROUPPER")
 	p("\tRET")
 	p("")
@@ -354,6 +445,174 @@ func helpers() {
 	p("xor80_done:")
 	p("\tRET")
 	p("")
+	// packKN4x16 packs `groups` groups of 4 rows × 16 columns of a row-major
+	// int8 matrix (rows n bytes apart) into VNNI blocks: for each group, 64
+	// bytes holding column c's 4 values at 4c..4c+3; groups dstStride apart.
+	p("// func packKN4x16(dst, src *byte, n, groups, dstStride int)")
+	p("TEXT ·packKN4x16(SB), NOSPLIT, $0-40")
+	p("\tMOVQ dst+0(FP), DI")
+	p("\tMOVQ src+8(FP), SI")
+	p("\tMOVQ n+16(FP), R8")
+	p("\tMOVQ groups+24(FP), CX")
+	p("\tMOVQ dstStride+32(FP), DX")
+	p("\tLEAQ (R8)(R8*2), R9")
+	p("\tTESTQ CX, CX")
+	p("\tJZ packkn4_done")
+	p("packkn4_loop:")
+	p("\tVMOVDQU (SI), X0")
+	p("\tVMOVDQU (SI)(R8*1), X1")
+	p("\tVMOVDQU (SI)(R8*2), X2")
+	p("\tVMOVDQU (SI)(R9*1), X3")
+	p("\tVPUNPCKLBW X1, X0, X4")
+	p("\tVPUNPCKHBW X1, X0, X5")
+	p("\tVPUNPCKLBW X3, X2, X6")
+	p("\tVPUNPCKHBW X3, X2, X7")
+	p("\tVPUNPCKLWD X6, X4, X0")
+	p("\tVPUNPCKHWD X6, X4, X1")
+	p("\tVPUNPCKLWD X7, X5, X2")
+	p("\tVPUNPCKHWD X7, X5, X3")
+	p("\tVMOVDQU X0, (DI)")
+	p("\tVMOVDQU X1, 16(DI)")
+	p("\tVMOVDQU X2, 32(DI)")
+	p("\tVMOVDQU X3, 48(DI)")
+	p("\tLEAQ (SI)(R8*4), SI")
+	p("\tADDQ DX, DI")
+	p("\tDECQ CX")
+	p("\tJNZ packkn4_loop")
+	p("packkn4_done:")
+	p("\tRET")
+	p("")
+	// packNK16x16 packs 16 rows (output columns, K bytes apart) × quads·16
+	// bytes (4 groups of 4 k each) into VNNI blocks: each row's 16 bytes go
+	// to lane l of 4 zmm (one 4×4 dword transpose per 128-bit lane), stored
+	// dstStride apart, one per group. AVX-512F.
+	p("// func packNK16x16(dst, src *byte, k, quads, dstStride int)")
+	p("TEXT ·packNK16x16(SB), NOSPLIT, $0-40")
+	p("\tMOVQ dst+0(FP), DI")
+	p("\tMOVQ src+8(FP), SI")
+	p("\tMOVQ k+16(FP), R8")
+	p("\tMOVQ quads+24(FP), CX")
+	p("\tMOVQ dstStride+32(FP), R11")
+	p("\tLEAQ (R8)(R8*2), R9")
+	p("\tLEAQ (SI)(R8*4), BX")
+	p("\tLEAQ (BX)(R8*4), DX")
+	p("\tLEAQ (DX)(R8*4), R10")
+	p("\tLEAQ (R11)(R11*2), R12")
+	p("\tTESTQ CX, CX")
+	p("\tJZ packnk_done")
+	p("packnk_loop:")
+	for i, idx := range []string{"", "(R8*1)", "(R8*2)", "(R9*1)"} {
+		p("\tVMOVDQU (SI)%s, X%d", idx, i)
+		for lane, base := range []string{"BX", "DX", "R10"} {
+			p("\tVINSERTI32X4 $%d, (%s)%s, Z%d, Z%d", lane+1, base, idx, i, i)
+		}
+	}
+	p("\tVPUNPCKLDQ Z1, Z0, Z4")
+	p("\tVPUNPCKHDQ Z1, Z0, Z5")
+	p("\tVPUNPCKLDQ Z3, Z2, Z6")
+	p("\tVPUNPCKHDQ Z3, Z2, Z7")
+	p("\tVPUNPCKLQDQ Z6, Z4, Z0")
+	p("\tVPUNPCKHQDQ Z6, Z4, Z1")
+	p("\tVPUNPCKLQDQ Z7, Z5, Z2")
+	p("\tVPUNPCKHQDQ Z7, Z5, Z3")
+	p("\tVMOVDQU32 Z0, (DI)")
+	p("\tVMOVDQU32 Z1, (DI)(R11*1)")
+	p("\tVMOVDQU32 Z2, (DI)(R11*2)")
+	p("\tVMOVDQU32 Z3, (DI)(R12*1)")
+	p("\tADDQ $16, SI")
+	p("\tADDQ $16, BX")
+	p("\tADDQ $16, DX")
+	p("\tADDQ $16, R10")
+	p("\tLEAQ (DI)(R11*4), DI")
+	p("\tDECQ CX")
+	p("\tJNZ packnk_loop")
+	p("\tVZEROUPPER")
+	p("packnk_done:")
+	p("\tRET")
+	p("")
+	// packKN2x8 is packKN4x16 for the AVX2 layout: groups of 2 rows × 8
+	// columns become 16 bytes, column c's 2 values at 2c, 2c+1.
+	p("// func packKN2x8(dst, src *byte, n, groups, dstStride int)")
+	p("TEXT ·packKN2x8(SB), NOSPLIT, $0-40")
+	p("\tMOVQ dst+0(FP), DI")
+	p("\tMOVQ src+8(FP), SI")
+	p("\tMOVQ n+16(FP), R8")
+	p("\tMOVQ groups+24(FP), CX")
+	p("\tMOVQ dstStride+32(FP), DX")
+	p("\tTESTQ CX, CX")
+	p("\tJZ packkn2_done")
+	p("packkn2_loop:")
+	p("\tVMOVQ (SI), X0")
+	p("\tVMOVQ (SI)(R8*1), X1")
+	p("\tVPUNPCKLBW X1, X0, X2")
+	p("\tVMOVDQU X2, (DI)")
+	p("\tLEAQ (SI)(R8*2), SI")
+	p("\tADDQ DX, DI")
+	p("\tDECQ CX")
+	p("\tJNZ packkn2_loop")
+	p("packkn2_done:")
+	p("\tRET")
+	p("")
+	// sumInt8x32 returns Σ int8(src[i]) over n bytes (n a multiple of 32):
+	// VPSADBW sums the bytes flipped by XOR 0x80 (x + 128 as unsigned).
+	p("// func sumInt8x32(src *byte, n int) int64")
+	p("TEXT ·sumInt8x32(SB), NOSPLIT, $0-24")
+	p("\tMOVQ src+0(FP), SI")
+	p("\tMOVQ n+8(FP), CX")
+	p("\tMOVQ CX, BX")
+	p("\tSHRQ $5, CX")
+	p("\tVPXOR Y0, Y0, Y0")
+	p("\tVPXOR Y3, Y3, Y3")
+	p("\tMOVL $0x80808080, AX")
+	p("\tVMOVD AX, X1")
+	p("\tVPBROADCASTD X1, Y1")
+	p("\tTESTQ CX, CX")
+	p("\tJZ sum8_done")
+	p("sum8_loop:")
+	p("\tVPXOR (SI), Y1, Y2")
+	p("\tVPSADBW Y3, Y2, Y2")
+	p("\tVPADDQ Y2, Y0, Y0")
+	p("\tADDQ $32, SI")
+	p("\tDECQ CX")
+	p("\tJNZ sum8_loop")
+	p("sum8_done:")
+	p("\tVEXTRACTI128 $1, Y0, X2")
+	p("\tVPADDQ X2, X0, X0")
+	p("\tVPSHUFD $0x4e, X0, X2")
+	p("\tVPADDQ X2, X0, X0")
+	p("\tVMOVQ X0, AX")
+	p("\tSHLQ $7, BX")
+	p("\tSUBQ BX, AX")
+	p("\tMOVQ AX, ret+16(FP)")
+	p("\tVZEROUPPER")
+	p("\tRET")
+	p("")
+	// colSum16 adds up 16 columns of a row-major int8 matrix over rows rows
+	// (n bytes apart) into out[0..15] (int32; exact, |Σ| ≤ 128·rows).
+	p("// func colSum16(src *byte, n, rows int, out *int32)")
+	p("TEXT ·colSum16(SB), NOSPLIT, $0-32")
+	p("\tMOVQ src+0(FP), SI")
+	p("\tMOVQ n+8(FP), R8")
+	p("\tMOVQ rows+16(FP), CX")
+	p("\tMOVQ out+24(FP), DI")
+	p("\tVPXOR Y0, Y0, Y0")
+	p("\tVPXOR Y1, Y1, Y1")
+	p("\tTESTQ CX, CX")
+	p("\tJZ colsum_done")
+	p("colsum_loop:")
+	p("\tVPMOVSXBD (SI), Y2")
+	p("\tVPMOVSXBD 8(SI), Y3")
+	p("\tVPADDD Y2, Y0, Y0")
+	p("\tVPADDD Y3, Y1, Y1")
+	p("\tADDQ R8, SI")
+	p("\tDECQ CX")
+	p("\tJNZ colsum_loop")
+	p("colsum_done:")
+	p("\tVMOVDQU Y0, (DI)")
+	p("\tVMOVDQU Y1, 32(DI)")
+	p("\tVZEROUPPER")
+	p("\tRET")
+	p("")
 	p("// func sext16x16(dst, src *byte, n int)")
 	p("TEXT ·sext16x16(SB), NOSPLIT, $0-24")
 	p("\tMOVQ dst+0(FP), DI")
@@ -380,49 +639,82 @@ func goDecls() {
 	p("")
 	p("package cpu")
 	p("")
-	for m := 1; m <= vnniMR; m++ {
-		for n := 1; n <= vnniNB; n++ {
-			p("//go:noescape")
-			p("func vnniM%dN%d(a *kernelArgs)", m, n)
-			p("")
+	var vnniNames, avx2Names []string
+	for _, size := range sizes {
+		for m := 1; m <= vnniMR; m++ {
+			for n := 1; n <= vnniNB; n++ {
+				vnniNames = append(vnniNames, kernelName(vnni, m, n, size))
+			}
 		}
 	}
 	for m := 1; m <= avx2MR; m++ {
 		for n := 1; n <= avx2NB; n++ {
-			p("//go:noescape")
-			p("func avx2M%dN%d(a *kernelArgs)", m, n)
-			p("")
+			avx2Names = append(avx2Names, kernelName(avx2, m, n, 0))
 		}
 	}
-	for _, size := range []int{1, 2, 4} {
+	for _, name := range append(append([]string{}, vnniNames...), avx2Names...) {
+		p("//go:noescape")
+		p("func %s(a *kernelArgs)", name)
+		p("")
+	}
+	for _, size := range sizes {
 		p("//go:noescape")
 		p("func requant512x%d(a *requantArgs)", size)
 		p("")
 	}
-	p("//go:noescape")
-	p("func dw512(a *dwArgs)")
-	p("")
-	p("//go:noescape")
-	p("func dwAVX2(a *dwArgs)")
-	p("")
-	p("//go:noescape")
-	p("func xor80x64(dst, src *byte, n int)")
-	p("")
-	p("//go:noescape")
-	p("func sext16x16(dst, src *byte, n int)")
-	p("")
-	p("// vnniKernel runs the VNNI micro-kernel for rows (1..%d) × blocks (1..%d).", vnniMR, vnniNB)
-	p("func vnniKernel(a *kernelArgs, rows, blocks int) {")
-	p("\tswitch rows*8 + blocks {")
-	for m := 1; m <= vnniMR; m++ {
-		for n := 1; n <= vnniNB; n++ {
-			p("\tcase %d:", m*8+n)
-			p("\t\tvnniM%dN%d(a)", m, n)
+	for px := 1; px <= dwMaxPixels; px++ {
+		for _, f := range []string{"dw512", "dwAVX2"} {
+			p("//go:noescape")
+			p("func %sP%d(a *dwArgs)", f, px)
+			p("")
+		}
+	}
+	for _, d := range []string{"func xor80x64(dst, src *byte, n int)", "func sext16x16(dst, src *byte, n int)",
+		"func packKN4x16(dst, src *byte, n, groups, dstStride int)", "func packKN2x8(dst, src *byte, n, groups, dstStride int)", "func sumInt8x32(src *byte, n int) int64",
+		"func colSum16(src *byte, n, rows int, out *int32)", "func packNK16x16(dst, src *byte, k, quads, dstStride int)"} {
+		p("//go:noescape")
+		p("%s", d)
+		p("")
+	}
+	p("// vnniKernel runs the VNNI micro-kernel for rows (1..%d) × blocks (1..%d)", vnniMR, vnniNB)
+	p("// with the fused epilogue storing size-byte outputs.")
+	p("func vnniKernel(a *kernelArgs, rows, blocks, size int) {")
+	p("\tswitch size*64 + rows*8 + blocks {")
+	for _, size := range sizes {
+		for m := 1; m <= vnniMR; m++ {
+			for n := 1; n <= vnniNB; n++ {
+				p("\tcase %d:", size*64+m*8+n)
+				p("\t\t%s(a)", kernelName(vnni, m, n, size))
+			}
 		}
 	}
 	p("\tdefault:")
 	p("\t\tpanic(\"cpu: no VNNI kernel for this tile (internal error)\")")
 	p("\t}")
+	p("}")
+	p("")
+	p("// dwKernel runs the depthwise kernel for 1..%d pixels: AVX-512 when wide, else AVX2.", dwMaxPixels)
+	p("func dwKernel(a *dwArgs, pixels int, wide bool) {")
+	for _, f := range []struct {
+		name string
+		wide bool
+	}{{"dw512", true}, {"dwAVX2", false}} {
+		if f.wide {
+			p("\tif wide {")
+		}
+		p("\tswitch pixels {")
+		for px := 1; px <= dwMaxPixels; px++ {
+			p("\tcase %d:", px)
+			p("\t\t%sP%d(a)", f.name, px)
+		}
+		p("\tdefault:")
+		p("\t\tpanic(\"cpu: no depthwise kernel for this many pixels (internal error)\")")
+		p("\t}")
+		if f.wide {
+			p("\treturn")
+			p("\t}")
+		}
+	}
 	p("}")
 	p("")
 	p("// avx2Kernel runs the AVX2 micro-kernel for rows (1..%d) × blocks (1..%d).", avx2MR, avx2NB)
@@ -431,7 +723,7 @@ func goDecls() {
 	for m := 1; m <= avx2MR; m++ {
 		for n := 1; n <= avx2NB; n++ {
 			p("\tcase %d:", m*8+n)
-			p("\t\tavx2M%dN%d(a)", m, n)
+			p("\t\t%s(a)", kernelName(avx2, m, n, 0))
 		}
 	}
 	p("\tdefault:")

@@ -4,76 +4,220 @@
 package cpu
 
 //go:noescape
-func vnniM1N1(a *kernelArgs)
+func vnniM1N1S1(a *kernelArgs)
 
 //go:noescape
-func vnniM1N2(a *kernelArgs)
+func vnniM1N2S1(a *kernelArgs)
 
 //go:noescape
-func vnniM1N3(a *kernelArgs)
+func vnniM1N3S1(a *kernelArgs)
 
 //go:noescape
-func vnniM1N4(a *kernelArgs)
+func vnniM1N4S1(a *kernelArgs)
 
 //go:noescape
-func vnniM2N1(a *kernelArgs)
+func vnniM2N1S1(a *kernelArgs)
 
 //go:noescape
-func vnniM2N2(a *kernelArgs)
+func vnniM2N2S1(a *kernelArgs)
 
 //go:noescape
-func vnniM2N3(a *kernelArgs)
+func vnniM2N3S1(a *kernelArgs)
 
 //go:noescape
-func vnniM2N4(a *kernelArgs)
+func vnniM2N4S1(a *kernelArgs)
 
 //go:noescape
-func vnniM3N1(a *kernelArgs)
+func vnniM3N1S1(a *kernelArgs)
 
 //go:noescape
-func vnniM3N2(a *kernelArgs)
+func vnniM3N2S1(a *kernelArgs)
 
 //go:noescape
-func vnniM3N3(a *kernelArgs)
+func vnniM3N3S1(a *kernelArgs)
 
 //go:noescape
-func vnniM3N4(a *kernelArgs)
+func vnniM3N4S1(a *kernelArgs)
 
 //go:noescape
-func vnniM4N1(a *kernelArgs)
+func vnniM4N1S1(a *kernelArgs)
 
 //go:noescape
-func vnniM4N2(a *kernelArgs)
+func vnniM4N2S1(a *kernelArgs)
 
 //go:noescape
-func vnniM4N3(a *kernelArgs)
+func vnniM4N3S1(a *kernelArgs)
 
 //go:noescape
-func vnniM4N4(a *kernelArgs)
+func vnniM4N4S1(a *kernelArgs)
 
 //go:noescape
-func vnniM5N1(a *kernelArgs)
+func vnniM5N1S1(a *kernelArgs)
 
 //go:noescape
-func vnniM5N2(a *kernelArgs)
+func vnniM5N2S1(a *kernelArgs)
 
 //go:noescape
-func vnniM5N3(a *kernelArgs)
+func vnniM5N3S1(a *kernelArgs)
 
 //go:noescape
-func vnniM5N4(a *kernelArgs)
+func vnniM5N4S1(a *kernelArgs)
 
 //go:noescape
-func vnniM6N1(a *kernelArgs)
+func vnniM6N1S1(a *kernelArgs)
 
 //go:noescape
-func vnniM6N2(a *kernelArgs)
+func vnniM6N2S1(a *kernelArgs)
 
 //go:noescape
-func vnniM6N3(a *kernelArgs)
+func vnniM6N3S1(a *kernelArgs)
 
 //go:noescape
-func vnniM6N4(a *kernelArgs)
+func vnniM6N4S1(a *kernelArgs)
+
+//go:noescape
+func vnniM1N1S2(a *kernelArgs)
+
+//go:noescape
+func vnniM1N2S2(a *kernelArgs)
+
+//go:noescape
+func vnniM1N3S2(a *kernelArgs)
+
+//go:noescape
+func vnniM1N4S2(a *kernelArgs)
+
+//go:noescape
+func vnniM2N1S2(a *kernelArgs)
+
+//go:noescape
+func vnniM2N2S2(a *kernelArgs)
+
+//go:noescape
+func vnniM2N3S2(a *kernelArgs)
+
+//go:noescape
+func vnniM2N4S2(a *kernelArgs)
+
+//go:noescape
+func vnniM3N1S2(a *kernelArgs)
+
+//go:noescape
+func vnniM3N2S2(a *kernelArgs)
+
+//go:noescape
+func vnniM3N3S2(a *kernelArgs)
+
+//go:noescape
+func vnniM3N4S2(a *kernelArgs)
+
+//go:noescape
+func vnniM4N1S2(a *kernelArgs)
+
+//go:noescape
+func vnniM4N2S2(a *kernelArgs)
+
+//go:noescape
+func vnniM4N3S2(a *kernelArgs)
+
+//go:noescape
+func vnniM4N4S2(a *kernelArgs)
+
+//go:noescape
+func vnniM5N1S2(a *kernelArgs)
+
+//go:noescape
+func vnniM5N2S2(a *kernelArgs)
+
+//go:noescape
+func vnniM5N3S2(a *kernelArgs)
+
+//go:noescape
+func vnniM5N4S2(a *kernelArgs)
+
+//go:noescape
+func vnniM6N1S2(a *kernelArgs)
+
+//go:noescape
+func vnniM6N2S2(a *kernelArgs)
+
+//go:noescape
+func vnniM6N3S2(a *kernelArgs)
+
+//go:noescape
+func vnniM6N4S2(a *kernelArgs)
+
+//go:noescape
+func vnniM1N1S4(a *kernelArgs)
+
+//go:noescape
+func vnniM1N2S4(a *kernelArgs)
+
+//go:noescape
+func vnniM1N3S4(a *kernelArgs)
+
+//go:noescape
+func vnniM1N4S4(a *kernelArgs)
+
+//go:noescape
+func vnniM2N1S4(a *kernelArgs)
+
+//go:noescape
+func vnniM2N2S4(a *kernelArgs)
+
+//go:noescape
+func vnniM2N3S4(a *kernelArgs)
+
+//go:noescape
+func vnniM2N4S4(a *kernelArgs)
+
+//go:noescape
+func vnniM3N1S4(a *kernelArgs)
+
+//go:noescape
+func vnniM3N2S4(a *kernelArgs)
+
+//go:noescape
+func vnniM3N3S4(a *kernelArgs)
+
+//go:noescape
+func vnniM3N4S4(a *kernelArgs)
+
+//go:noescape
+func vnniM4N1S4(a *kernelArgs)
+
+//go:noescape
+func vnniM4N2S4(a *kernelArgs)
+
+//go:noescape
+func vnniM4N3S4(a *kernelArgs)
+
+//go:noescape
+func vnniM4N4S4(a *kernelArgs)
+
+//go:noescape
+func vnniM5N1S4(a *kernelArgs)
+
+//go:noescape
+func vnniM5N2S4(a *kernelArgs)
+
+//go:noescape
+func vnniM5N3S4(a *kernelArgs)
+
+//go:noescape
+func vnniM5N4S4(a *kernelArgs)
+
+//go:noescape
+func vnniM6N1S4(a *kernelArgs)
+
+//go:noescape
+func vnniM6N2S4(a *kernelArgs)
+
+//go:noescape
+func vnniM6N3S4(a *kernelArgs)
+
+//go:noescape
+func vnniM6N4S4(a *kernelArgs)
 
 //go:noescape
 func avx2M1N1(a *kernelArgs)
@@ -121,10 +265,52 @@ func requant512x2(a *requantArgs)
 func requant512x4(a *requantArgs)
 
 //go:noescape
-func dw512(a *dwArgs)
+func dw512P1(a *dwArgs)
 
 //go:noescape
-func dwAVX2(a *dwArgs)
+func dwAVX2P1(a *dwArgs)
+
+//go:noescape
+func dw512P2(a *dwArgs)
+
+//go:noescape
+func dwAVX2P2(a *dwArgs)
+
+//go:noescape
+func dw512P3(a *dwArgs)
+
+//go:noescape
+func dwAVX2P3(a *dwArgs)
+
+//go:noescape
+func dw512P4(a *dwArgs)
+
+//go:noescape
+func dwAVX2P4(a *dwArgs)
+
+//go:noescape
+func dw512P5(a *dwArgs)
+
+//go:noescape
+func dwAVX2P5(a *dwArgs)
+
+//go:noescape
+func dw512P6(a *dwArgs)
+
+//go:noescape
+func dwAVX2P6(a *dwArgs)
+
+//go:noescape
+func dw512P7(a *dwArgs)
+
+//go:noescape
+func dwAVX2P7(a *dwArgs)
+
+//go:noescape
+func dw512P8(a *dwArgs)
+
+//go:noescape
+func dwAVX2P8(a *dwArgs)
 
 //go:noescape
 func xor80x64(dst, src *byte, n int)
@@ -132,59 +318,218 @@ func xor80x64(dst, src *byte, n int)
 //go:noescape
 func sext16x16(dst, src *byte, n int)
 
-// vnniKernel runs the VNNI micro-kernel for rows (1..6) × blocks (1..4).
-func vnniKernel(a *kernelArgs, rows, blocks int) {
-	switch rows*8 + blocks {
-	case 9:
-		vnniM1N1(a)
-	case 10:
-		vnniM1N2(a)
-	case 11:
-		vnniM1N3(a)
-	case 12:
-		vnniM1N4(a)
-	case 17:
-		vnniM2N1(a)
-	case 18:
-		vnniM2N2(a)
-	case 19:
-		vnniM2N3(a)
-	case 20:
-		vnniM2N4(a)
-	case 25:
-		vnniM3N1(a)
-	case 26:
-		vnniM3N2(a)
-	case 27:
-		vnniM3N3(a)
-	case 28:
-		vnniM3N4(a)
-	case 33:
-		vnniM4N1(a)
-	case 34:
-		vnniM4N2(a)
-	case 35:
-		vnniM4N3(a)
-	case 36:
-		vnniM4N4(a)
-	case 41:
-		vnniM5N1(a)
-	case 42:
-		vnniM5N2(a)
-	case 43:
-		vnniM5N3(a)
-	case 44:
-		vnniM5N4(a)
-	case 49:
-		vnniM6N1(a)
-	case 50:
-		vnniM6N2(a)
-	case 51:
-		vnniM6N3(a)
-	case 52:
-		vnniM6N4(a)
+//go:noescape
+func packKN4x16(dst, src *byte, n, groups, dstStride int)
+
+//go:noescape
+func packKN2x8(dst, src *byte, n, groups, dstStride int)
+
+//go:noescape
+func sumInt8x32(src *byte, n int) int64
+
+//go:noescape
+func colSum16(src *byte, n, rows int, out *int32)
+
+//go:noescape
+func packNK16x16(dst, src *byte, k, quads, dstStride int)
+
+// vnniKernel runs the VNNI micro-kernel for rows (1..6) × blocks (1..4)
+// with the fused epilogue storing size-byte outputs.
+func vnniKernel(a *kernelArgs, rows, blocks, size int) {
+	switch size*64 + rows*8 + blocks {
+	case 73:
+		vnniM1N1S1(a)
+	case 74:
+		vnniM1N2S1(a)
+	case 75:
+		vnniM1N3S1(a)
+	case 76:
+		vnniM1N4S1(a)
+	case 81:
+		vnniM2N1S1(a)
+	case 82:
+		vnniM2N2S1(a)
+	case 83:
+		vnniM2N3S1(a)
+	case 84:
+		vnniM2N4S1(a)
+	case 89:
+		vnniM3N1S1(a)
+	case 90:
+		vnniM3N2S1(a)
+	case 91:
+		vnniM3N3S1(a)
+	case 92:
+		vnniM3N4S1(a)
+	case 97:
+		vnniM4N1S1(a)
+	case 98:
+		vnniM4N2S1(a)
+	case 99:
+		vnniM4N3S1(a)
+	case 100:
+		vnniM4N4S1(a)
+	case 105:
+		vnniM5N1S1(a)
+	case 106:
+		vnniM5N2S1(a)
+	case 107:
+		vnniM5N3S1(a)
+	case 108:
+		vnniM5N4S1(a)
+	case 113:
+		vnniM6N1S1(a)
+	case 114:
+		vnniM6N2S1(a)
+	case 115:
+		vnniM6N3S1(a)
+	case 116:
+		vnniM6N4S1(a)
+	case 137:
+		vnniM1N1S2(a)
+	case 138:
+		vnniM1N2S2(a)
+	case 139:
+		vnniM1N3S2(a)
+	case 140:
+		vnniM1N4S2(a)
+	case 145:
+		vnniM2N1S2(a)
+	case 146:
+		vnniM2N2S2(a)
+	case 147:
+		vnniM2N3S2(a)
+	case 148:
+		vnniM2N4S2(a)
+	case 153:
+		vnniM3N1S2(a)
+	case 154:
+		vnniM3N2S2(a)
+	case 155:
+		vnniM3N3S2(a)
+	case 156:
+		vnniM3N4S2(a)
+	case 161:
+		vnniM4N1S2(a)
+	case 162:
+		vnniM4N2S2(a)
+	case 163:
+		vnniM4N3S2(a)
+	case 164:
+		vnniM4N4S2(a)
+	case 169:
+		vnniM5N1S2(a)
+	case 170:
+		vnniM5N2S2(a)
+	case 171:
+		vnniM5N3S2(a)
+	case 172:
+		vnniM5N4S2(a)
+	case 177:
+		vnniM6N1S2(a)
+	case 178:
+		vnniM6N2S2(a)
+	case 179:
+		vnniM6N3S2(a)
+	case 180:
+		vnniM6N4S2(a)
+	case 265:
+		vnniM1N1S4(a)
+	case 266:
+		vnniM1N2S4(a)
+	case 267:
+		vnniM1N3S4(a)
+	case 268:
+		vnniM1N4S4(a)
+	case 273:
+		vnniM2N1S4(a)
+	case 274:
+		vnniM2N2S4(a)
+	case 275:
+		vnniM2N3S4(a)
+	case 276:
+		vnniM2N4S4(a)
+	case 281:
+		vnniM3N1S4(a)
+	case 282:
+		vnniM3N2S4(a)
+	case 283:
+		vnniM3N3S4(a)
+	case 284:
+		vnniM3N4S4(a)
+	case 289:
+		vnniM4N1S4(a)
+	case 290:
+		vnniM4N2S4(a)
+	case 291:
+		vnniM4N3S4(a)
+	case 292:
+		vnniM4N4S4(a)
+	case 297:
+		vnniM5N1S4(a)
+	case 298:
+		vnniM5N2S4(a)
+	case 299:
+		vnniM5N3S4(a)
+	case 300:
+		vnniM5N4S4(a)
+	case 305:
+		vnniM6N1S4(a)
+	case 306:
+		vnniM6N2S4(a)
+	case 307:
+		vnniM6N3S4(a)
+	case 308:
+		vnniM6N4S4(a)
 	default:
 		panic("cpu: no VNNI kernel for this tile (internal error)")
+	}
+}
+
+// dwKernel runs the depthwise kernel for 1..8 pixels: AVX-512 when wide, else AVX2.
+func dwKernel(a *dwArgs, pixels int, wide bool) {
+	if wide {
+		switch pixels {
+		case 1:
+			dw512P1(a)
+		case 2:
+			dw512P2(a)
+		case 3:
+			dw512P3(a)
+		case 4:
+			dw512P4(a)
+		case 5:
+			dw512P5(a)
+		case 6:
+			dw512P6(a)
+		case 7:
+			dw512P7(a)
+		case 8:
+			dw512P8(a)
+		default:
+			panic("cpu: no depthwise kernel for this many pixels (internal error)")
+		}
+		return
+	}
+	switch pixels {
+	case 1:
+		dwAVX2P1(a)
+	case 2:
+		dwAVX2P2(a)
+	case 3:
+		dwAVX2P3(a)
+	case 4:
+		dwAVX2P4(a)
+	case 5:
+		dwAVX2P5(a)
+	case 6:
+		dwAVX2P6(a)
+	case 7:
+		dwAVX2P7(a)
+	case 8:
+		dwAVX2P8(a)
+	default:
+		panic("cpu: no depthwise kernel for this many pixels (internal error)")
 	}
 }
 

@@ -1,5 +1,7 @@
 package cpu
 
+import "unsafe"
+
 // packedB is a weight matrix B (K × N, value b[k][n]) in the layout of a
 // kernel set: N is cut into panels of ks.panelCols() columns (the last one
 // has only the blocks it needs); within a panel, for each group g of
@@ -27,7 +29,7 @@ func layoutB(ks *kernelSet, k, n int) (packedB, int) {
 	for c0 := 0; c0 < n; c0 += pc {
 		blocks := (min(pc, n-c0) + ks.lanes - 1) / ks.lanes
 		pb.panels = append(pb.panels, panel{off: off, blocks: blocks})
-		off += pb.kg * blocks * ks.lanes * ks.kAlign * ks.elem
+		off += pb.kg * blocks * ks.lanes * ks.kAlign
 	}
 	return pb, off
 }
@@ -38,88 +40,105 @@ func (pb *packedB) colsPadded(ks *kernelSet) int { return len(pb.panels) * ks.pa
 
 // packNK packs B given as src[n·K + k] (FullyConnected weights [N, K],
 // Conv2D OHWI weights, MatMul with transposeB) into dst, and adds Σ_k b[k][n]
-// to colsum[n] when colsum is not nil.
+// to colsum[n] when colsum is not nil. A whole group of one column is kAlign
+// consecutive bytes of its row: they move as one word, group by group, so
+// the stores run sequentially through each panel; whole 16-column blocks
+// go through the transpose kernel where there is one.
 func (pb *packedB) packNK(ks *kernelSet, dst, src []byte, colsum []int64) {
 	K, N, ka, lanes := pb.k, pb.n, ks.kAlign, ks.lanes
 	pc := ks.panelCols()
+	full := K / ka // groups with no padding
+	_ = src[N*K-1]
+	if colsum != nil {
+		for n := 0; n < N; n++ {
+			colsum[n] += sumInt8(src[n*K : n*K+K])
+		}
+	}
 	for p, pn := range pb.panels {
-		gstride := pn.blocks * lanes * ka * ks.elem // bytes between groups
-		for j := 0; j < pn.blocks; j++ {
-			for l := 0; l < lanes; l++ {
-				n := p*pc + j*lanes + l
-				o := pn.off + (j*lanes+l)*ka*ks.elem
-				if n >= N {
-					for g := 0; g < pb.kg; g++ {
-						clear(dst[o+g*gstride : o+g*gstride+ka*ks.elem])
-					}
-					continue
+		c0 := p * pc
+		cols := pn.blocks * lanes
+		valid := min(cols, N-c0)
+		gstride := cols * ka // bytes between groups
+		_ = dst[pn.off+pb.kg*gstride-1]
+		d, r := unsafe.Pointer(&dst[pn.off]), unsafe.Pointer(&src[c0*K])
+		// The transpose kernel covers columns below cDone of groups below gDone.
+		quads := full / 4
+		gDone, cDone := 4*quads, 0
+		for cDone+16 <= valid && quads > 0 && ks.packNKBlocks(dst[pn.off+cDone*ka:], src[(c0+cDone)*K:], K, quads, gstride) {
+			cDone += 16
+		}
+		for g := 0; g < full; g++ {
+			dg := unsafe.Add(d, g*gstride)
+			from := 0
+			if g < gDone {
+				from = cDone
+			}
+			if ka == 4 {
+				for c := from; c < valid; c++ {
+					*(*uint32)(unsafe.Add(dg, c*4)) = *(*uint32)(unsafe.Add(r, c*K+g*4))
 				}
-				row := src[n*K : n*K+K]
-				if colsum != nil {
-					var s int64
-					for _, v := range row {
-						s += int64(int8(v))
-					}
-					colsum[n] += s
+			} else {
+				for c := from; c < valid; c++ {
+					*(*uint16)(unsafe.Add(dg, c*2)) = *(*uint16)(unsafe.Add(r, c*K+g*2))
 				}
-				if ks.elem == 1 {
-					full := K / ka
-					for g := 0; g < full; g++ {
-						copy(dst[o+g*gstride:o+g*gstride+ka], row[g*ka:g*ka+ka])
-					}
-					if full < pb.kg {
-						d := dst[o+full*gstride : o+full*gstride+ka]
-						clear(d)
-						copy(d, row[full*ka:])
-					}
-					continue
-				}
-				for g := 0; g < pb.kg; g++ {
-					d := dst[o+g*gstride : o+g*gstride+ka*2]
-					for e := 0; e < ka; e++ {
-						var v uint16
-						if k := g*ka + e; k < K {
-							v = uint16(int16(int8(row[k])))
-						}
-						d[2*e], d[2*e+1] = byte(v), byte(v>>8)
-					}
+			}
+			clear(dst[pn.off+g*gstride+valid*ka : pn.off+(g+1)*gstride])
+		}
+		for g := full; g < pb.kg; g++ {
+			for c := 0; c < cols; c++ {
+				cell := dst[pn.off+g*gstride+c*ka:]
+				if c < valid {
+					n := c0 + c
+					pb.packCell(ks, cell, g, func(k int) byte { return src[n*K+k] })
+				} else {
+					clear(cell[:ka])
 				}
 			}
 		}
 	}
 }
 
-// packKN packs B given as src[k·N + n] (MatMul without transposeB).
+// packCell writes group g of one column (its kAlign values, zero past K) at
+// d, from at(k).
+func (pb *packedB) packCell(ks *kernelSet, d []byte, g int, at func(k int) byte) {
+	for e := 0; e < ks.kAlign; e++ {
+		d[e] = 0
+		if k := g*ks.kAlign + e; k < pb.k {
+			d[e] = at(k)
+		}
+	}
+}
+
+// packKN packs B given as src[k·N + n] (MatMul without transposeB): whole
+// blocks of whole groups with the interleaving kernels, the edges in Go.
 func (pb *packedB) packKN(ks *kernelSet, dst, src []byte, colsum []int64) {
 	K, N, ka, lanes := pb.k, pb.n, ks.kAlign, ks.lanes
 	pc := ks.panelCols()
+	full := K / ka
+	if colsum != nil {
+		colSums(src[:K*N], N, K, colsum)
+	}
 	for p, pn := range pb.panels {
-		c0 := p * pc
-		cols := pn.blocks * lanes
-		valid := min(cols, N-c0)
-		for g := 0; g < pb.kg; g++ {
-			d := dst[pn.off+g*cols*ka*ks.elem : pn.off+(g+1)*cols*ka*ks.elem]
-			clear(d)
-			for e := 0; e < ka; e++ {
-				k := g*ka + e
-				if k >= K {
-					break
-				}
-				row := src[k*N+c0 : k*N+c0+valid]
-				if ks.elem == 1 {
-					for c, v := range row {
-						d[c*ka+e] = v
-					}
-				} else {
-					for c, v := range row {
-						x := uint16(int16(int8(v)))
-						d[2*(c*ka+e)], d[2*(c*ka+e)+1] = byte(x), byte(x>>8)
+		gstride := pn.blocks * lanes * ka
+		for j := 0; j < pn.blocks; j++ {
+			c0 := p*pc + j*lanes
+			o := pn.off + j*lanes*ka
+			if c0+lanes <= N {
+				ks.packKNBlocks(dst[o:], src[c0:], N, full, gstride)
+				if full < pb.kg {
+					for l := 0; l < lanes; l++ {
+						pb.packCell(ks, dst[o+full*gstride+l*ka:], full, func(k int) byte { return src[k*N+c0+l] })
 					}
 				}
-				if colsum != nil {
-					cs := colsum[c0 : c0+valid]
-					for c, v := range row {
-						cs[c] += int64(int8(v))
+				continue
+			}
+			for g := 0; g < pb.kg; g++ {
+				for l := 0; l < lanes; l++ {
+					d := dst[o+g*gstride+l*ka:]
+					if c := c0 + l; c < N {
+						pb.packCell(ks, d, g, func(k int) byte { return src[k*N+c] })
+					} else {
+						clear(d[:ka])
 					}
 				}
 			}

@@ -59,30 +59,33 @@ func Supported() []Path {
 
 // kernelSet describes the packed layouts and micro-kernel shape of one path.
 // A panel is lanes·blocks output columns; within a panel the packed weights
-// are, for each group of kAlign consecutive k, blocks × lanes × kAlign
-// elements (the operand of one vector multiply-add per block).
+// are, for each group of kAlign consecutive k, blocks × lanes × kAlign int8
+// (the operand of one vector multiply-add per block; the AVX2 kernels
+// sign-extend it to int16 as they load it).
 type kernelSet struct {
 	path   Path
 	kAlign int   // k values per group: 4 (VPDPBUSD) or 2 (VPMADDWD)
 	lanes  int   // int32 lanes per vector: output columns per block
 	blocks int   // blocks per panel
 	mr     int   // rows per micro-kernel
-	elem   int   // bytes per packed element (weights and prepared activations)
+	elem   int   // bytes per prepared activation: 1 (u8) or 2 (int16)
 	aBias  int64 // what preparing an activation adds to it: 128 (XOR 0x80) or 0
 	dwLane int   // channels per depthwise vector
+	fused  bool  // the micro-kernels requantize and store outputs themselves
 }
 
 func (ks *kernelSet) panelCols() int { return ks.lanes * ks.blocks }
 
 var (
-	vnniSet = kernelSet{path: PathVNNI, kAlign: 4, lanes: 16, blocks: 4, mr: 6, elem: 1, aBias: 128, dwLane: 16}
+	vnniSet = kernelSet{path: PathVNNI, kAlign: 4, lanes: 16, blocks: 4, mr: 6, elem: 1, aBias: 128, dwLane: 16, fused: true}
 	avx2Set = kernelSet{path: PathAVX2, kAlign: 2, lanes: 8, blocks: 2, mr: 6, elem: 2, aBias: 0, dwLane: 8}
 )
 
 // kernelArgs is what a GEMM micro-kernel reads (offsets fixed in
 // gen_kernels.go, checked by TestArgOffsets). It computes, for rows r and
-// blocks j of one panel, c[r][j·lanes + l] = bias[j·lanes + l] + rowoff[r] +
-// Σ_k a[r][k]·b[k][j·lanes + l] in wrapping int32.
+// blocks j of one panel, acc[r][j·lanes + l] = bias[j·lanes + l] + rowoff[r]
+// + Σ_k a[r][k]·b[k][j·lanes + l] in wrapping int32, then either stores acc
+// to c (AVX2) or requantizes it and stores the outputs to out (VNNI).
 type kernelArgs struct {
 	a      unsafe.Pointer // row 0 of the prepared activations
 	lda    uintptr        // bytes between rows of a
@@ -90,8 +93,18 @@ type kernelArgs struct {
 	kg     uintptr        // k groups (≥ 1)
 	bias   unsafe.Pointer // blocks·lanes int32: per-column constant
 	rowoff unsafe.Pointer // rows int32: per-row constant
-	c      unsafe.Pointer // rows × blocks·lanes int32 out
+	c      unsafe.Pointer // rows × blocks·lanes int32 out (tile kernels)
 	ldc    uintptr        // bytes between rows of c
+	// The fused epilogue (VNNI): see requantArgs for the fields' meaning.
+	out   unsafe.Pointer
+	ldo   uintptr
+	mult  unsafe.Pointer
+	round unsafe.Pointer
+	shift unsafe.Pointer
+	zy    int64
+	qmin  int64
+	qmax  int64
+	masks [4]uint16 // per block: the columns to store
 }
 
 // requantArgs is what the vectorized epilogue reads: rows × cols int32 at c
@@ -111,8 +124,8 @@ type requantArgs struct {
 	ldo   uintptr // bytes between rows of out
 }
 
-// dwArgs is what a depthwise kernel reads: for pixels output pixels (x
-// advancing by pixStride bytes) and groups of lanes channels,
+// dwArgs is what a depthwise kernel reads: for its number of output pixels
+// (x advancing by pixStride bytes) and groups of lanes channels,
 // c[pixel][ch] = bias[ch] + Σ_t x[pixel + taps[t] + ch] · w[t][ch].
 type dwArgs struct {
 	x         unsafe.Pointer // the first pixel's top-left tap in the padded image
@@ -121,7 +134,7 @@ type dwArgs struct {
 	w         unsafe.Pointer // ntaps rows of groups·lanes int32
 	bias      unsafe.Pointer // groups·lanes int32
 	groups    uintptr        // ≥ 1
-	pixels    uintptr        // ≥ 1
+	pixels    uintptr        // unused: each kernel has its pixel count
 	pixStride uintptr
 	c         unsafe.Pointer
 	ldc       uintptr // bytes between pixels of c
