@@ -54,10 +54,15 @@ func TestKillNineKeepsReceipts(t *testing.T) {
 
 	receipts := make(map[common.Hash]seen)
 	var counter common.Address
+	// edited is set with anvil_setBalance now and then (a state edit with no
+	// block); editAcked is the last value the node acknowledged.
+	edited := common.HexToAddress("0x00000000000000000000000000000000000ed17e")
+	var editAcked uint64
 	for round := 0; round < rounds; round++ {
 		n := start(t, bin, dir)
 		c := &client{url: n.url}
 		verify(t, c, receipts, from, counter)
+		verifyEdit(t, c, edited, editAcked)
 		nonce := c.nonce(t, from, "pending")
 		if round == 0 {
 			tx := sign(t, signer, key, &types.LegacyTx{Nonce: nonce, GasPrice: big.NewInt(2e9), Gas: 100_000, Data: counterInit})
@@ -93,6 +98,12 @@ func TestKillNineKeepsReceipts(t *testing.T) {
 				ChainID: big.NewInt(chainID), Nonce: nonce, GasTipCap: big.NewInt(1), GasFeeCap: big.NewInt(5e9),
 				Gas: 60_000, To: &to, Value: big.NewInt(1000), Data: data,
 			})
+			if nonce%40 == 0 {
+				if err := c.rawCall("anvil_setBalance", []any{edited, hexutil.Uint64(nonce)}, nil); err != nil {
+					break // the node is gone
+				}
+				editAcked = nonce
+			}
 			r, err := c.trySend(tx)
 			if err != nil {
 				break // the node is gone
@@ -110,8 +121,13 @@ func TestKillNineKeepsReceipts(t *testing.T) {
 			t.Logf("round %d: the kill came before any transaction", round)
 		}
 	}
+	// A run where the node died at once each time would check nothing.
+	if len(receipts) < 50 || editAcked == 0 {
+		t.Fatalf("only %d receipts and edit %d over %d rounds: the stream did not run", len(receipts), editAcked, rounds)
+	}
 	n := start(t, bin, dir)
 	verify(t, &client{url: n.url}, receipts, from, counter)
+	verifyEdit(t, &client{url: n.url}, edited, editAcked)
 	n.cmd.Process.Signal(syscall.SIGTERM)
 	n.wait()
 }
@@ -192,6 +208,19 @@ func verify(t *testing.T, c *client, receipts map[common.Hash]seen, from, counte
 		if got := new(big.Int).SetBytes(slot); got.Uint64() != increments {
 			t.Fatalf("counter %d, blocks hold %d successful increments", got, increments)
 		}
+	}
+}
+
+// verifyEdit checks that the last acknowledged state edit survived: the
+// balance is that value, or a later edit's (sent, applied, not yet
+// acknowledged when the node died), which are multiples of 40 above it.
+func verifyEdit(t *testing.T, c *client, addr common.Address, acked uint64) {
+	t.Helper()
+	var got hexutil.Big
+	c.call(t, "eth_getBalance", []any{addr, "latest"}, &got)
+	v := got.ToInt().Uint64()
+	if v < acked || (v-acked)%40 != 0 {
+		t.Fatalf("edited balance %d, last acknowledged edit %d", v, acked)
 	}
 }
 
@@ -296,6 +325,9 @@ func (c *client) rawCall(method string, params []any, out any) error {
 	}
 	if r.Error != nil {
 		return fmt.Errorf("%s: %s", method, r.Error.Message)
+	}
+	if out == nil {
+		return nil
 	}
 	return json.Unmarshal(r.Result, out)
 }
