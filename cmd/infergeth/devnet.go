@@ -85,7 +85,7 @@ func parseDevnetFlags(args []string, stderr io.Writer) (*devnetFlags, error) {
 	fs.Uint64Var(&f.gasLimit, "gas-limit", params.DevnetGasLimit, "block gas limit")
 	fs.Uint64Var(&f.baseFee, "base-fee", params.DevnetBaseFee, "base fee of the genesis block, in wei")
 	fs.Uint64Var(&f.maxDrift, "max-timestamp-drift", params.DevnetMaxTimestampDrift, "seconds a block timestamp may run ahead of the clock")
-	fs.StringVar(&f.verbosity, "verbosity", "warn", "log level: debug, info, warn or error")
+	fs.StringVar(&f.verbosity, "verbosity", "warn", "log level: debug, info (a line per mined block), warn or error")
 	fs.BoolVar(&f.silent, "silent", false, "print nothing but the ready line and errors")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {

@@ -287,7 +287,7 @@ func (s *Sequencer) mineLocked(ctx context.Context, timestamp *uint64) (*core.Bu
 	clock.Used(ts, explicit)
 	s.baseFee = nil
 	s.pool.Sync()
-	s.log.Debug("mined", "number", built.Block.NumberU64(), "txs", len(built.Block.Transactions()), "hash", built.Block.Hash())
+	s.log.Info("mined", "number", built.Block.NumberU64(), "txs", len(built.Block.Transactions()), "hash", built.Block.Hash())
 	return built, nil
 }
 
