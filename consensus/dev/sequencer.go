@@ -71,8 +71,8 @@ func (s *Sequencer) Engine() *Engine { return s.engine }
 // Pool is the transaction pool.
 func (s *Sequencer) Pool() *core.Pool { return s.pool }
 
-// Run mines a block every block time until ctx ends. It returns at once in
-// automine mode with no interval.
+// Run mines a block every block time until ctx ends. With no interval it
+// waits for SetInterval (evm_setIntervalMining) to set one.
 func (s *Sequencer) Run(ctx context.Context) {
 	for {
 		s.mu.Lock()
