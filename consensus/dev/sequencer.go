@@ -2,7 +2,6 @@ package dev
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"math/big"
@@ -10,6 +9,7 @@ import (
 	"time"
 
 	"github.com/ethereum/go-ethereum/common"
+	gethcore "github.com/ethereum/go-ethereum/core"
 	"github.com/ethereum/go-ethereum/core/state"
 	"github.com/ethereum/go-ethereum/core/types"
 
@@ -119,17 +119,16 @@ func (s *Sequencer) Submit(ctx context.Context, tx *types.Transaction) error {
 	return nil
 }
 
-// checkFeeCap refuses a transaction that can never pay the next block's
-// base fee, as anvil does; geth's pool would keep it waiting forever.
+// checkFeeCap refuses a transaction that cannot pay the next block's base
+// fee, as anvil does; geth's pool would keep it waiting, which with a block
+// per transaction means forever.
 func (s *Sequencer) checkFeeCap(tx *types.Transaction) error {
 	baseFee := s.NextBaseFee()
 	if baseFee != nil && tx.GasFeeCapIntCmp(baseFee) < 0 {
-		return fmt.Errorf("%w: maxFeePerGas: %s, baseFee: %s", errFeeCapTooLow, tx.GasFeeCap(), baseFee)
+		return fmt.Errorf("%w: maxFeePerGas: %s, baseFee: %s", gethcore.ErrFeeCapTooLow, tx.GasFeeCap(), baseFee)
 	}
 	return nil
 }
-
-var errFeeCapTooLow = errors.New("max fee per gas less than block base fee")
 
 // SubmitImpersonated queues a transaction sent on behalf of an impersonated
 // account (placeholder signature, sender recorded in the chain's Senders).
