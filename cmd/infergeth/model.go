@@ -21,6 +21,7 @@ func modelCommands() map[string]command {
 		"inspect":  {"print a model's ID, sizes, cost, gas and ops as JSON", runModelInspect},
 		"run":      {"run a model on one input and print the output as hex", runModelRun},
 		"backends": {"list the backends this machine can run, the one auto picks first", runModelBackends},
+		"import":   {"convert an int8 ONNX model (QDQ or QOperator) to infergeth's format", runModelImport},
 	}
 }
 
