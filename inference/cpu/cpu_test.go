@@ -598,9 +598,9 @@ func TestArgOffsets(t *testing.T) {
 		{"dwArgs.x", unsafe.Offsetof(d.x), 0}, {"dwArgs.taps", unsafe.Offsetof(d.taps), 8},
 		{"dwArgs.ntaps", unsafe.Offsetof(d.ntaps), 16}, {"dwArgs.w", unsafe.Offsetof(d.w), 24},
 		{"dwArgs.bias", unsafe.Offsetof(d.bias), 32}, {"dwArgs.groups", unsafe.Offsetof(d.groups), 40},
-		{"dwArgs.pixels", unsafe.Offsetof(d.pixels), 48}, {"dwArgs.pixStride", unsafe.Offsetof(d.pixStride), 56},
-		{"dwArgs.c", unsafe.Offsetof(d.c), 64}, {"dwArgs.ldc", unsafe.Offsetof(d.ldc), 72},
-		{"dwArgs.wStride", unsafe.Offsetof(d.wStride), 80},
+		{"dwArgs.pixStride", unsafe.Offsetof(d.pixStride), 48},
+		{"dwArgs.c", unsafe.Offsetof(d.c), 56}, {"dwArgs.ldc", unsafe.Offsetof(d.ldc), 64},
+		{"dwArgs.wStride", unsafe.Offsetof(d.wStride), 72},
 	} {
 		if c.got != c.want {
 			t.Errorf("%s at offset %d; gen_kernels.go assumes %d", c.name, c.got, c.want)
@@ -641,5 +641,77 @@ func TestRunAllocations(t *testing.T) {
 				t.Errorf("model %d path %s: %v allocations per Run, the reference program makes %v", i, b.Path(), got, ref)
 			}
 		}
+	}
+}
+
+// TestFallbacks: shapes the kernels do not take (an im2col row above
+// maxRowBytes, a padded image above maxImageBytes) are left to the
+// reference code, and still give its bytes.
+func TestFallbacks(t *testing.T) {
+	g := newGen(12)
+	build := func(x inference.Spec, wshape []int, a inference.Conv2DAttrs, depthwise bool) *inference.Model {
+		var b inference.Builder
+		xi := b.Input(x)
+		n := 1
+		for _, d := range wshape {
+			n *= d
+		}
+		w := make([]int64, n)
+		for i := 0; i < n; i += 997 {
+			w[i] = int64(i%255) - 127
+		}
+		oc := wshape[0]
+		if depthwise {
+			oc = wshape[2]
+		}
+		consts := g.denseConsts(&b, wshape, w, oc, func(int) int64 { return 127 * int64(n/997+1) }, 128)
+		var y int
+		kh, kw := wshape[1], wshape[2]
+		if depthwise {
+			kh, kw = wshape[0], wshape[1]
+		}
+		ohh := inference.ConvOutput(x.Shape[1], kh, int(a.StrideH), int(a.DilationH), int(a.PadTop), int(a.PadBottom))
+		oww := inference.ConvOutput(x.Shape[2], kw, int(a.StrideW), int(a.DilationW), int(a.PadLeft), int(a.PadRight))
+		out := inference.Spec{DType: inference.Int32, Shape: []int{x.Shape[0], ohh, oww, oc}}
+		if depthwise {
+			y = b.Node(inference.OpDepthwiseConv2D, &inference.DepthwiseConv2DAttrs{Conv2DAttrs: a, DepthMultiplier: 1}, out, append([]int{xi}, consts...)...)
+		} else {
+			y = b.Node(inference.OpConv2D, &a, out, append([]int{xi}, consts...)...)
+		}
+		b.Output(y)
+		m, _, err := b.Build()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+	full := inference.Conv2DAttrs{StrideH: 1, StrideW: 1, DilationH: 1, DilationW: 1, QMin: math.MinInt32, QMax: math.MaxInt32}
+	// K = 64·64·300 > maxRowBytes.
+	bigK := build(inference.Spec{DType: inference.Int8, Shape: []int{1, 64, 64, 300}}, []int{1, 64, 64, 300}, full, false)
+	// A 1×1×2 input padded by 4032 on every side: an 8065² × 2 image.
+	wide := full
+	wide.StrideH, wide.StrideW, wide.DilationH, wide.DilationW = 64, 64, 64, 64
+	wide.PadTop, wide.PadLeft, wide.PadBottom, wide.PadRight = 4032, 4032, 4032, 4032
+	bigImage := build(inference.Spec{DType: inference.Int8, ZeroPoint: 9, Shape: []int{1, 1, 1, 2}}, []int{1, 64, 64, 2}, wide, false)
+	bigImageDW := build(inference.Spec{DType: inference.Int8, ZeroPoint: 9, Shape: []int{1, 1, 1, 2}}, []int{64, 64, 2}, wide, true)
+	for name, m := range map[string]*inference.Model{"bigK": bigK, "bigImage": bigImage, "bigImageDW": bigImageDW} {
+		ts := make([]*inference.Tensor, 5)
+		for k, ti := range m.Nodes[0].Inputs {
+			ts[k] = &m.Tensors[ti]
+		}
+		out := &m.Tensors[m.Nodes[0].Output]
+		for _, ks := range []*kernelSet{&vnniSet, &avx2Set} {
+			var f reference.NodeFunc
+			switch a := m.Nodes[0].Attrs.(type) {
+			case *inference.Conv2DAttrs:
+				f = conv2D(ks, newScratchPool(), ts, out, a)
+			case *inference.DepthwiseConv2DAttrs:
+				f = depthwiseConv2D(ks, newScratchPool(), ts, out, a)
+			}
+			if f != nil {
+				t.Errorf("%s: %s accelerated a node it should leave to the reference code", name, ks.path)
+			}
+		}
+		check(t, name, m, g.activations(m.InputBytes()))
 	}
 }

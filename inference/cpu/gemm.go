@@ -67,7 +67,10 @@ func (ks *kernelSet) gemm(sc *scratch, pb *packedB, bias []int32, ep *epilogue, 
 	rowoff := int32s(&sc.rowoff, mc+ks.mr)
 	pc := ks.panelCols()
 	ldc := pc // tile: mr rows of one panel
-	tile := int32s(&sc.tile, ks.mr*ldc)
+	var tile []int32
+	if !ks.fused {
+		tile = int32s(&sc.tile, ks.mr*ldc)
+	}
 	bstep := pb.kg * ks.lanes * ks.kAlign // bytes per block of a panel
 	_ = bias[pb.colsPadded(ks)-1]
 	for m0 := 0; m0 < M; m0 += mc {
@@ -91,11 +94,10 @@ func (ks *kernelSet) gemm(sc *scratch, pb *packedB, bias []int32, ep *epilogue, 
 					kg:     uintptr(pb.kg),
 					bias:   unsafe.Pointer(&bias[col0]),
 					rowoff: unsafe.Pointer(&rowoff[r-m0]),
-					c:      unsafe.Pointer(&tile[0]),
-					ldc:    uintptr(ldc * 4),
 				}
 				off := r*ldo + col0*ep.esize
 				if !ks.fused {
+					args.c, args.ldc = unsafe.Pointer(&tile[0]), uintptr(ldc*4)
 					ks.runKernel(&args, rows, pn.blocks, 0)
 					ks.requant(ep, tile, ldc, rows, cols, col0, out, off, ldo)
 					continue

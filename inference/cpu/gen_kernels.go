@@ -369,7 +369,7 @@ func dwKernel(name, reg string, lanes int, mov, movReg string, px int) {
 	p("TEXT ·%s(SB), NOSPLIT, $0-8", name)
 	p("\tMOVQ a+0(FP), DI")
 	p("\tMOVQ 0(DI), SI")  // x at pixel 0
-	p("\tMOVQ 56(DI), R8") // pixStride
+	p("\tMOVQ 48(DI), R8") // pixStride
 	p("\tLEAQ (R8)(R8*2), R9")
 	p("\tLEAQ (SI)(R8*4), BX")
 	p("\tMOVQ 40(DI), R12") // groups
@@ -402,15 +402,15 @@ func dwKernel(name, reg string, lanes int, mov, movReg string, px int) {
 		p("\tVPADDD %s, %s, %s", t, acc(q), acc(q))
 	}
 	p("\tADDQ $8, AX")
-	p("\tADDQ 80(DI), R14")
+	p("\tADDQ 72(DI), R14")
 	p("\tDECQ CX")
 	p("\tJNZ %s_tap", name)
-	p("\tMOVQ 64(DI), AX")
+	p("\tMOVQ 56(DI), AX")
 	p("\tLEAQ (AX)(R13*4), AX")
 	for q := 0; q < px; q++ {
 		p("\t%s %s, (AX)", mov, acc(q))
 		if q < px-1 {
-			p("\tADDQ 72(DI), AX")
+			p("\tADDQ 64(DI), AX")
 		}
 	}
 	p("\tADDQ $%d, R13", lanes)

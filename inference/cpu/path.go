@@ -134,7 +134,6 @@ type dwArgs struct {
 	w         unsafe.Pointer // ntaps rows of groups·lanes int32
 	bias      unsafe.Pointer // groups·lanes int32
 	groups    uintptr        // ≥ 1
-	pixels    uintptr        // unused: each kernel has its pixel count
 	pixStride uintptr
 	c         unsafe.Pointer
 	ldc       uintptr // bytes between pixels of c

@@ -9,6 +9,9 @@ func addChain(n int)
 func vnniPeak(n int)
 
 //go:noescape
+func vnniPeakY(n int)
+
+//go:noescape
 func streamRead512(p *byte, n int) uint64
 
 //go:noescape

@@ -91,14 +91,27 @@ func MeasureVNNIPeak(c Clock) (float64, bool) {
 	if !haveVNNI() {
 		return 0, false
 	}
+	return peak(c, vnniPeak, 64), true
+}
+
+// MeasureVNNIPeakYMM is MeasureVNNIPeak with 256-bit VPDPBUSD: whether the
+// core gets more MACs from two half-width instructions per cycle.
+func MeasureVNNIPeakYMM(c Clock) (float64, bool) {
+	if !haveVNNI() {
+		return 0, false
+	}
+	return peak(c, vnniPeakY, 32), true
+}
+
+func peak(c Clock, loop func(int), macsPerInstr int) float64 {
 	const iters = 20000
 	best := time.Duration(1 << 62)
 	for i := 0; i < 40; i++ {
 		t0 := time.Now()
-		vnniPeak(iters)
+		loop(iters)
 		best = min(best, time.Since(t0))
 	}
-	return float64(iters*24*64) / (best.Seconds() * c.Hz), true
+	return float64(iters*24*macsPerInstr) / (best.Seconds() * c.Hz)
 }
 
 // Stream measures single-core streaming read bandwidth over chunks of a
