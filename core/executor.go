@@ -37,6 +37,11 @@ type Executor struct {
 	// lastBlobFee memoizes the blob base fee of the last excess blob gas
 	// seen: every eth_call needs it and the excess rarely changes.
 	lastBlobFee atomic.Pointer[blobFee]
+
+	// jumpDests is geth's shared, thread-safe JUMPDEST analysis cache (by
+	// code hash), as geth's block processor uses: analysis does not cost
+	// gas before Amsterdam, so sharing it changes nothing but time.
+	jumpDests gethvm.JumpDestCache
 }
 
 type blobFee struct {
@@ -48,7 +53,7 @@ type blobFee struct {
 // NewExecutor returns an executor. signer recovers senders (the chain's
 // Senders, so impersonated transactions execute as their account).
 func NewExecutor(config *params.ChainConfig, factory *vm.Factory, hashes HashReader, signer types.Signer) *Executor {
-	return &Executor{config: config, factory: factory, hashes: hashes, signer: signer}
+	return &Executor{config: config, factory: factory, hashes: hashes, signer: signer, jumpDests: gethcore.NewJumpDestCache()}
 }
 
 // Config is the chain configuration.
@@ -112,7 +117,15 @@ func (e *Executor) blobBaseFee(header *types.Header) *big.Int {
 
 // NewEVM makes an EVM for header on statedb through the factory.
 func (e *Executor) NewEVM(header *types.Header, statedb gethvm.StateDB, cfg gethvm.Config) *gethvm.EVM {
-	return e.factory.NewEVM(e.BlockContext(header), statedb, e.config.Ethereum, cfg)
+	return e.NewEVMWithContext(e.BlockContext(header), statedb, cfg)
+}
+
+// NewEVMWithContext makes an EVM for a block context a call chose (block
+// overrides, a zero base fee) through the factory.
+func (e *Executor) NewEVMWithContext(blockCtx gethvm.BlockContext, statedb gethvm.StateDB, cfg gethvm.Config) *gethvm.EVM {
+	evm := e.factory.NewEVM(blockCtx, statedb, e.config.Ethereum, cfg)
+	evm.SetJumpDestCache(e.jumpDests)
+	return evm
 }
 
 // BlockRun is one block being executed: system calls, then transactions
@@ -127,6 +140,9 @@ type BlockRun struct {
 	txs      []*types.Transaction
 	receipts types.Receipts
 	logs     []*types.Log
+	// fault is set when a transaction hit an inference node fault; the
+	// block cannot be finished.
+	fault error
 }
 
 // Begin starts executing a block with header (its parent hash, number,
@@ -175,7 +191,16 @@ func (r *BlockRun) Apply(tx *types.Transaction) (*types.Receipt, error) {
 	snap, gp := r.statedb.Snapshot(), r.gp.Snapshot()
 	index := len(r.txs)
 	r.statedb.SetTxContext(tx.Hash(), index, uint32(index+1))
+	faults := r.e.factory.Faults()
 	receipt, _, err := gethcore.ApplyTransactionWithEVM(r.ctx, msg, r.gp, r.statedb, r.header.Number, common.Hash{}, r.header.Time, tx, r.evm)
+	if err == nil && r.e.factory.Faults() != faults {
+		// This node could not compute a result every node must agree on
+		// (ARCHITECTURE.md decision 4): the block must not be committed.
+		// The transaction's state is already finalised; Finish refuses the
+		// whole block instead of reverting it.
+		r.fault = fmt.Errorf("tx %x: %w", tx.Hash(), vm.ErrNodeFault)
+		return nil, r.fault
+	}
 	if err != nil {
 		r.statedb.RevertToSnapshot(snap)
 		r.gp.Set(gp)
@@ -192,6 +217,9 @@ func (r *BlockRun) Apply(tx *types.Transaction) (*types.Receipt, error) {
 // block, with the receipts' block hash filled in.
 func (r *BlockRun) Finish() (*types.Block, types.Receipts, error) {
 	defer r.evm.Release()
+	if r.fault != nil {
+		return nil, nil, fmt.Errorf("block %d: %w", r.header.Number, r.fault)
+	}
 	requests, _, err := gethcore.PostExecution(r.ctx, r.e.config.Ethereum, r.header.Number, r.header.Time, r.logs, nil, r.evm, uint32(len(r.txs)+1))
 	if err != nil {
 		return nil, nil, fmt.Errorf("block %d: %w", r.header.Number, err)

@@ -23,5 +23,8 @@ func (n *Node) registerAPIs() error {
 			return err
 		}
 	}
+	if n.cfg.Inference != nil {
+		return n.rpc.RegisterName("inference", &inferenceAPI{n: n, pre: n.cfg.Inference})
+	}
 	return nil
 }

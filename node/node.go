@@ -41,6 +41,9 @@ type Config struct {
 	BlockTime time.Duration
 	// Factory makes every EVM; nil makes plain geth EVMs.
 	Factory *vm.Factory
+	// Inference is the inference precompile the factory installs, for the
+	// inference_ RPC namespace; nil serves no such namespace.
+	Inference *vm.Inference
 	// HTTPAddr is host:port for JSON-RPC over HTTP and WebSocket on the same
 	// port; port 0 picks a free one.
 	HTTPAddr string

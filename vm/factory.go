@@ -76,3 +76,22 @@ func (f *Factory) Addresses(rules gethparams.Rules, blockTime uint64) []common.A
 	}
 	return addrs
 }
+
+// faultCounter is a stateful precompile that can suffer node faults.
+type faultCounter interface{ Faults() uint64 }
+
+// Faults sums the node faults of the factory's precompiles. The executor
+// reads it around each transaction: a change means a result this node
+// computed cannot be trusted, and the block must not be committed.
+func (f *Factory) Faults() uint64 {
+	if f == nil {
+		return 0
+	}
+	var n uint64
+	for _, p := range f.stateful {
+		if c, ok := p.(faultCounter); ok {
+			n += c.Faults()
+		}
+	}
+	return n
+}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sort"
+	"sync/atomic"
 	"time"
 
 	"github.com/ethereum/go-ethereum/common"
@@ -39,7 +40,17 @@ type Inference struct {
 	// onFault is told when this node cannot compute a result every node
 	// must agree on (ErrNodeFault): the block must not be committed.
 	onFault func(error)
+	// faults counts node faults; the executor compares it around each
+	// transaction (Factory.Faults) and refuses to finish a block that saw one.
+	faults atomic.Uint64
 }
+
+// ErrNodeFault is runtime.ErrNodeFault: this node could not compute a
+// result that every node must agree on.
+var ErrNodeFault = runtime.ErrNodeFault
+
+// Faults is the number of node faults seen so far.
+func (p *Inference) Faults() uint64 { return p.faults.Load() }
 
 // InferenceOptions are the node-local parts of the precompile; none of them
 // changes a result or a gas figure.
@@ -258,6 +269,7 @@ func (b *boundInference) infer(fn string, a args, stamps []stamp, feeds []feed) 
 	// A node fault: this node cannot compute what others do. It must not
 	// commit a block with a result derived from anything else.
 	b.p.log.Error("inference node fault", "model", id, "err", err)
+	b.p.faults.Add(1)
 	if b.p.onFault != nil {
 		b.p.onFault(err)
 	}
@@ -399,4 +411,51 @@ func declared(m *inference.Model, e uint64) (inference.Freshness, bool) {
 		return m.Freshness[i], true
 	}
 	return inference.Freshness{}, false
+}
+
+// Description is what a node can tell about a registered model.
+type Description struct {
+	ID            common.Hash           `json:"id"`
+	Manifest      common.Address        `json:"manifest"`
+	Chunks        int                   `json:"chunks"`
+	Size          uint32                `json:"size"`
+	InputBytes    uint32                `json:"inputBytes"`
+	OutputBytes   uint32                `json:"outputBytes"`
+	InputElements uint32                `json:"inputElements"`
+	Gas           uint64                `json:"gas"`     // the model's own gas
+	CallGas       uint64                `json:"callGas"` // what infer charges
+	Cost          inference.Cost        `json:"cost"`
+	Freshness     []inference.Freshness `json:"freshness"`
+	Backend       string                `json:"backend"`
+	Cached        bool                  `json:"cached"`
+}
+
+// Describe loads model id from state (through the cache) and describes it;
+// ok is false when it is not registered in that state.
+func (p *Inference) Describe(state StateReader, id common.Hash) (*Description, bool, error) {
+	manifest, info, ok := registered(state, id)
+	if !ok {
+		return nil, false, nil
+	}
+	_, cached := p.cache.Get(inference.ModelID(id))
+	chunks, err := readManifest(state, manifest)
+	if err != nil {
+		return nil, true, err
+	}
+	prep, err := p.cache.Load(inference.ModelID(id), func() ([]byte, error) {
+		return readChunks(state, chunks, int(info.Size))
+	})
+	if err != nil {
+		return nil, true, err
+	}
+	fresh := prep.Model.Freshness
+	if fresh == nil {
+		fresh = []inference.Freshness{}
+	}
+	return &Description{
+		ID: id, Manifest: manifest, Chunks: len(chunks), Size: info.Size, InputBytes: info.InputBytes,
+		OutputBytes: info.OutputBytes, InputElements: info.InputElements, Gas: info.Gas,
+		CallGas: params.InferenceCallGas + info.Gas, Cost: prep.Model.Cost(), Freshness: fresh,
+		Backend: prep.Backend, Cached: cached,
+	}, true, nil
 }

@@ -20,6 +20,7 @@ import (
 
 	"github.com/infergeth/infergeth/core"
 	"github.com/infergeth/infergeth/core/devkeys"
+	inferenceruntime "github.com/infergeth/infergeth/inference/runtime"
 	"github.com/infergeth/infergeth/node"
 	"github.com/infergeth/infergeth/params"
 	"github.com/infergeth/infergeth/vm"
@@ -63,6 +64,9 @@ type devnetFlags struct {
 	maxDrift  uint64
 	verbosity string
 	silent    bool
+	backend   string
+	models    stringList
+	noDemos   bool
 }
 
 func parseDevnetFlags(args []string, stderr io.Writer) (*devnetFlags, error) {
@@ -87,6 +91,9 @@ func parseDevnetFlags(args []string, stderr io.Writer) (*devnetFlags, error) {
 	fs.Uint64Var(&f.maxDrift, "max-timestamp-drift", params.DevnetMaxTimestampDrift, "seconds a block timestamp may run ahead of the clock")
 	fs.StringVar(&f.verbosity, "verbosity", "warn", "log level: debug, info (a line per mined block), warn or error")
 	fs.BoolVar(&f.silent, "silent", false, "print nothing but the ready line and errors")
+	fs.StringVar(&f.backend, "backend", "auto", "inference backend: auto (the fastest here), reference, cpu, cuda (where built and present)")
+	fs.Var(&f.models, "model", "register this model file at genesis (repeatable)")
+	fs.BoolVar(&f.noDemos, "no-demo-models", false, "do not register the demo models at genesis")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil, flag.ErrHelp
@@ -161,6 +168,22 @@ func runDevnet(args []string, stdout, stderr io.Writer) error {
 	}
 	chainCfg := params.DevnetConfig(f.chainID)
 	chainCfg.Infergeth.MaxTimestampDrift = f.maxDrift
+	models, err := devnetModels(f.models, !f.noDemos)
+	if err != nil {
+		return err
+	}
+	backend, err := inferenceruntime.Select(f.backend)
+	if err != nil {
+		return fmt.Errorf("--backend: %w", err)
+	}
+	inferencePrecompile, err := vm.NewInference(chainCfg, vm.InferenceOptions{
+		Cache: inferenceruntime.NewCache(backend, params.InferenceCacheBytes, logger),
+		Calls: vm.NewCallLog(256),
+		Log:   logger,
+	})
+	if err != nil {
+		return err
+	}
 	cfg := node.Config{
 		Chain: chainCfg,
 		Genesis: core.GenesisSpec{
@@ -169,12 +192,13 @@ func runDevnet(args []string, stdout, stderr io.Writer) error {
 			GasLimit:   f.gasLimit,
 			BaseFee:    new(big.Int).SetUint64(f.baseFee),
 			Timestamp:  uint64(time.Now().Unix()),
-			Predeploys: core.StandardPredeploys(),
+			Predeploys: append(core.StandardPredeploys(), inferenceGenesis(models).Predeploy()),
 		},
 		Accounts:  accounts,
 		DataDir:   f.datadir,
 		BlockTime: time.Duration(f.blockTime * float64(time.Second)),
-		Factory:   vm.NewFactory(),
+		Factory:   vm.NewFactory(inferencePrecompile),
+		Inference: inferencePrecompile,
 		HTTPAddr:  net.JoinHostPort(f.httpAddr, strconv.Itoa(f.httpPort)),
 		Log:       logger,
 	}
@@ -191,6 +215,7 @@ func runDevnet(args []string, stdout, stderr io.Writer) error {
 	}
 	if !f.silent {
 		printBanner(stdout, f, accounts, n)
+		printModels(stdout, models, n.HTTPURL())
 	}
 	fmt.Fprintf(stdout, "%s http=%s ws=%s chain-id=%d\n", readyPrefix, n.HTTPURL(), n.WSURL(), f.chainID)
 

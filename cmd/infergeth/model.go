@@ -22,6 +22,7 @@ func modelCommands() map[string]command {
 		"run":      {"run a model on one input and print the output as hex", runModelRun},
 		"backends": {"list the backends this machine can run, the one auto picks first", runModelBackends},
 		"import":   {"convert an int8 ONNX model (QDQ or QOperator) to infergeth's format", runModelImport},
+		"register": {"upload a model to a chain's model registry and print its ID", runModelRegister},
 	}
 }
 

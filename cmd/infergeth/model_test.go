@@ -16,10 +16,10 @@ func runCLI(t *testing.T, args ...string) (string, string, int) {
 	return out.String(), errOut.String(), code
 }
 
-const vectors = "../../tests/vectors"
+const vectorDir = "../../tests/vectors"
 
 func TestModelInspectJSON(t *testing.T) {
-	out, errOut, code := runCLI(t, "model", "inspect", filepath.Join(vectors, "mlp/model.bin"))
+	out, errOut, code := runCLI(t, "model", "inspect", filepath.Join(vectorDir, "mlp/model.bin"))
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
@@ -44,18 +44,18 @@ func TestModelInspectJSON(t *testing.T) {
 }
 
 func TestModelRunMatchesVector(t *testing.T) {
-	want, err := os.ReadFile(filepath.Join(vectors, "cnn/output.hex"))
+	want, err := os.ReadFile(filepath.Join(vectorDir, "cnn/output.hex"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	in, err := os.ReadFile(filepath.Join(vectors, "cnn/input.hex"))
+	in, err := os.ReadFile(filepath.Join(vectorDir, "cnn/input.hex"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, args := range [][]string{
-		{"model", "run", filepath.Join(vectors, "cnn/model.bin"), "--input", strings.TrimSpace(string(in))},
-		{"model", "run", "--backend", "reference", "--input", "0x" + strings.TrimSpace(string(in)), filepath.Join(vectors, "cnn/model.bin")},
-		{"model", "run", filepath.Join(vectors, "cnn/model.bin"), "--input", "@" + filepath.Join(vectors, "cnn/input.hex")},
+		{"model", "run", filepath.Join(vectorDir, "cnn/model.bin"), "--input", strings.TrimSpace(string(in))},
+		{"model", "run", "--backend", "reference", "--input", "0x" + strings.TrimSpace(string(in)), filepath.Join(vectorDir, "cnn/model.bin")},
+		{"model", "run", filepath.Join(vectorDir, "cnn/model.bin"), "--input", "@" + filepath.Join(vectorDir, "cnn/input.hex")},
 	} {
 		out, errOut, code := runCLI(t, args...)
 		if code != 0 {
@@ -68,7 +68,7 @@ func TestModelRunMatchesVector(t *testing.T) {
 }
 
 func TestModelRunRefusesBadInput(t *testing.T) {
-	model := filepath.Join(vectors, "mlp/model.bin")
+	model := filepath.Join(vectorDir, "mlp/model.bin")
 	for _, c := range []struct {
 		args []string
 		want string
