@@ -9,7 +9,8 @@ import (
 
 // Backend is the `cpu` backend: the reference program with the dense ops
 // (FullyConnected, Conv2D, DepthwiseConv2D, MatMul) replaced by kernels of
-// one Path. It is stateless; Prepare's programs own their packed weights.
+// one Path, and MaxPool2D, Transpose, Add (equal shapes), LayerNorm and
+// RMSNorm by typed Go loops over the reference's own arithmetic. It is stateless; Prepare's programs own their packed weights.
 type Backend struct {
 	path Path
 }
@@ -72,6 +73,16 @@ func (b *Backend) Prepare(m *inference.Model) (inference.Program, error) {
 			overrides[i] = depthwiseConv2D(ks, pool, ts, out, a)
 		case *inference.MatMulAttrs:
 			overrides[i] = matMul(ks, pool, ts, out, a)
+		case *inference.Pool2DAttrs:
+			if n.Op == inference.OpMaxPool2D {
+				overrides[i] = maxPool2D(ts, out, a)
+			}
+		case *inference.TransposeAttrs:
+			overrides[i] = transpose(ts, out, a)
+		case *inference.AddAttrs:
+			overrides[i] = add(ts, out, a)
+		case *inference.NormAttrs:
+			overrides[i] = norm(pool, ts, out, a, n.Op == inference.OpRMSNorm)
 		}
 	}
 	p, err := reference.NewProgram(m, overrides)

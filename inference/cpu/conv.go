@@ -104,7 +104,9 @@ func (g *convGeom) im2col(dst []byte, lda int, img []byte, m0, m1, elem int) {
 		d := unsafe.Add(dp, (m-m0)*lda)
 		base := pix
 		for ky := 0; ky < g.kh; ky++ {
-			if g.dw == 1 {
+			if g.dw == 1 && seg <= 8 { // small first layers: one word, no call
+				*(*uint64)(unsafe.Add(d, ky*seg)) = *(*uint64)(unsafe.Add(ip, base))
+			} else if g.dw == 1 {
 				moveWords(unsafe.Add(d, ky*seg), unsafe.Add(ip, base), seg)
 			} else {
 				for kx := 0; kx < g.kw; kx++ {

@@ -17,6 +17,9 @@
 //     the XOR-0x80 bias into per-column constants, FullyConnected, Conv2D
 //     (im2col over a padded image) and MatMul (B packed per call unless
 //     constant, per-row constants for A's sums); depthwise.go.
+//   - layout.go, elementwise.go: typed Go loops for MaxPool2D, Transpose,
+//     Add (equal shapes), LayerNorm and RMSNorm, which dominate small models
+//     once the dense ops are fast; they use the reference's own arithmetic.
 //   - gemm.go: the driver (row chunks × panels × micro-kernel tiles; the
 //     VNNI kernels requantize in registers and store the outputs);
 //     epilogue.go: the requantization's per-column constants, the AVX-512
