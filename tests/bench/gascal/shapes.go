@@ -1,0 +1,164 @@
+package main
+
+import (
+	"github.com/infergeth/infergeth/inference"
+)
+
+func i8(zp int32, shape ...int) inference.Spec {
+	return inference.Spec{DType: inference.Int8, ZeroPoint: zp, Shape: shape}
+}
+
+func fill(n int, v int64) []int64 {
+	out := make([]int64, n)
+	for i := range out {
+		out[i] = v
+	}
+	return out
+}
+
+func ramp(n int) []int64 {
+	out := make([]int64, n)
+	for i := range out {
+		out[i] = int64(i%255) - 127
+	}
+	return out
+}
+
+// dense adds the constants of a dense op with nch channels and k taps each.
+func dense(b *inference.Builder, wShape []int, nch, k int) (w, bias, m, s int) {
+	n := 1
+	for _, d := range wShape {
+		n *= d
+	}
+	w = b.Const(inference.Int8, 0, wShape, ramp(n))
+	bias = b.Const(inference.Int32, 0, []int{nch}, fill(nch, 0))
+	m = b.Const(inference.Int32, 0, []int{nch}, fill(nch, 1<<30))
+	s = b.Const(inference.Int8, 0, []int{nch}, fill(nch, 45))
+	_ = k
+	return
+}
+
+func fc(rows, k, n int) *inference.Builder {
+	b := &inference.Builder{}
+	x := b.Input(i8(0, rows, k))
+	w, bias, m, s := dense(b, []int{n, k}, n, k)
+	b.Output(b.Node(inference.OpFullyConnected, &inference.FullyConnectedAttrs{QMin: -128, QMax: 127}, i8(0, rows, n), x, w, bias, m, s))
+	return b
+}
+
+func conv(h, c, oc, k int) *inference.Builder {
+	b := &inference.Builder{}
+	x := b.Input(i8(0, 1, h, h, c))
+	w, bias, m, s := dense(b, []int{oc, k, k, c}, oc, k*k*c)
+	p := uint32(k / 2)
+	a := &inference.Conv2DAttrs{StrideH: 1, StrideW: 1, DilationH: 1, DilationW: 1, PadTop: p, PadLeft: p, PadBottom: p, PadRight: p, QMin: -128, QMax: 127}
+	b.Output(b.Node(inference.OpConv2D, a, i8(0, 1, h, h, oc), x, w, bias, m, s))
+	return b
+}
+
+func depthwise(h, c, k int) *inference.Builder {
+	b := &inference.Builder{}
+	x := b.Input(i8(0, 1, h, h, c))
+	w, bias, m, s := dense(b, []int{k, k, c}, c, k*k)
+	p := uint32(k / 2)
+	a := &inference.DepthwiseConv2DAttrs{Conv2DAttrs: inference.Conv2DAttrs{StrideH: 1, StrideW: 1, DilationH: 1, DilationW: 1, PadTop: p, PadLeft: p, PadBottom: p, PadRight: p, QMin: -128, QMax: 127}, DepthMultiplier: 1}
+	b.Output(b.Node(inference.OpDepthwiseConv2D, a, i8(0, 1, h, h, c), x, w, bias, m, s))
+	return b
+}
+
+func matmul(batch, m, k, n int) *inference.Builder {
+	b := &inference.Builder{}
+	a := b.Input(i8(3, batch, m, k))
+	bb := b.Input(i8(-3, batch, n, k))
+	b.Output(b.Node(inference.OpMatMul, &inference.MatMulAttrs{TransposeB: 1, Multiplier: 1 << 30, Shift: 45, QMin: -128, QMax: 127}, i8(0, batch, m, n), a, bb))
+	return b
+}
+
+// unary builds x → op → y over shape with the given output spec.
+func unary(shape []int, op inference.Op, attrs inference.Attrs, out inference.Spec, consts ...func(b *inference.Builder) int) *inference.Builder {
+	b := &inference.Builder{}
+	x := b.Input(i8(0, shape...))
+	operands := []int{x}
+	for _, c := range consts {
+		operands = append(operands, c(b))
+	}
+	b.Output(b.Node(op, attrs, out, operands...))
+	return b
+}
+
+func twoInputs(shape []int, dt inference.DType, op inference.Op, attrs inference.Attrs) *inference.Builder {
+	b := &inference.Builder{}
+	x := b.Input(inference.Spec{DType: dt, ZeroPoint: 1, Shape: shape})
+	y := b.Input(inference.Spec{DType: dt, ZeroPoint: -1, Shape: shape})
+	b.Output(b.Node(op, attrs, inference.Spec{DType: dt, Shape: shape}, x, y))
+	return b
+}
+
+// tinyNodes is a chain of n one-element nodes: per-node overhead.
+func tinyNodes(n int) *inference.Builder {
+	b := &inference.Builder{}
+	x := b.Input(i8(0, 1))
+	for i := 0; i < n; i++ {
+		x = b.Node(inference.OpClamp, &inference.ClampAttrs{Min: -100, Max: 100}, i8(0, 1), x)
+	}
+	b.Output(x)
+	return b
+}
+
+func shapes() []shape {
+	const big = 1 << 22 // 4M elements: past every cache, inside every limit
+	flat := []int{2048, 2048}
+	lut := func(b *inference.Builder) int { return b.Const(inference.Int8, 0, []int{256}, ramp(256)) }
+	exp := func(b *inference.Builder) int {
+		v := make([]int64, 256)
+		for i := range v {
+			v[i] = int64(65536 >> (i / 16))
+		}
+		return b.Const(inference.Int32, 0, []int{256}, v)
+	}
+	gamma := func(n int) func(b *inference.Builder) int {
+		return func(b *inference.Builder) int { return b.Const(inference.Int32, 0, []int{n}, fill(n, 24)) }
+	}
+	beta := func(n int) func(b *inference.Builder) int {
+		return func(b *inference.Builder) int { return b.Const(inference.Int32, 0, []int{n}, fill(n, 0)) }
+	}
+	norm := &inference.NormAttrs{FractionBits: 8, Epsilon: 1, Shift: 8, QMin: -128, QMax: 127}
+	gather := func(rows, width, count int) *inference.Builder {
+		b := &inference.Builder{}
+		data := b.Const(inference.Int8, 0, []int{rows, width}, ramp(rows*width))
+		idx := b.Input(inference.Spec{DType: inference.Int32, Shape: []int{count}})
+		b.Output(b.Node(inference.OpGather, &inference.NoAttrs{}, i8(0, count, width), data, idx))
+		return b
+	}
+	pool := &inference.Pool2DAttrs{KernelH: 3, KernelW: 3, StrideH: 1, StrideW: 1, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1}
+	var perm [6]uint32
+	copy(perm[:], []uint32{5, 4, 3, 2, 1, 0})
+	return []shape{
+		{"fc 16×4096×4000", "compute-bound GEMM", warm, fc(16, 4096, 4000)},
+		{"fc 1×4096×4000", "batch-1 GEMV from memory", warm, fc(1, 4096, 4000)},
+		{"fc 1×64×64", "a small dense layer", warm, fc(1, 64, 64)},
+		{"conv 56×56×64→64 3×3", "Conv2D", warm, conv(56, 64, 64, 3)},
+		{"conv 224×224×3→16 3×3", "Conv2D, few input channels", warm, conv(224, 3, 16, 3)},
+		{"depthwise 112×112×64 3×3", "DepthwiseConv2D", warm, depthwise(112, 64, 3)},
+		{"matmul 8×128×64×128", "MatMul of two activations", warm, matmul(8, 128, 64, 128)},
+		{"add int16 4M", "Add", warm, twoInputs(flat, inference.Int16, inference.OpAdd, &inference.AddAttrs{MultiplierA: 3, MultiplierB: 5, Shift: 2, QMin: -32768, QMax: 32767})},
+		{"mul int8 4M", "Mul", warm, twoInputs(flat, inference.Int8, inference.OpMul, &inference.MulAttrs{Multiplier: 1 << 30, Shift: 35, QMin: -128, QMax: 127})},
+		{"requantize 4M", "Requantize", warm, unary(flat, inference.OpRequantize, &inference.RequantizeAttrs{Multiplier: 1 << 30, Shift: 31, QMin: -128, QMax: 127}, i8(0, flat...))},
+		{"lookup 4M", "Lookup", warm, unary(flat, inference.OpLookup, &inference.NoAttrs{}, i8(0, flat...), lut)},
+		{"clamp 4M", "Clamp", warm, unary(flat, inference.OpClamp, &inference.ClampAttrs{Min: -10, Max: 10}, i8(0, flat...))},
+		{"transpose rank 6", "Transpose", warm, unary([]int{4, 8, 16, 8, 16, 32}, inference.OpTranspose, &inference.TransposeAttrs{Perm: perm}, i8(0, 32, 16, 8, 16, 8, 4))},
+		{"reshape 4M", "Reshape", warm, unary(flat, inference.OpReshape, &inference.NoAttrs{}, i8(0, 4096, 1024))},
+		{"gather 4M", "Gather", warm, gather(8, 1024, 4096)},
+		{"maxpool 3×3 4M", "MaxPool2D", warm, unary([]int{1, 256, 256, 64}, inference.OpMaxPool2D, pool, i8(0, 1, 256, 256, 64))},
+		{"avgpool 3×3 4M", "AvgPool2D", warm, unary([]int{1, 256, 256, 64}, inference.OpAvgPool2D, pool, i8(0, 1, 256, 256, 64))},
+		{"mean 4M", "Mean", warm, unary([]int{1, 256, 256, 64}, inference.OpMean, &inference.MeanAttrs{Axes: 6}, i8(0, 1, 64))},
+		{"argmax 4M", "ArgMax", warm, unary([]int{4096, 1024}, inference.OpArgMax, &inference.ArgMaxAttrs{Axis: 1}, inference.Spec{DType: inference.Int32, Shape: []int{4096}})},
+		{"softmax 4M", "Softmax", warm, unary([]int{1024, 4096}, inference.OpSoftmax, &inference.SoftmaxAttrs{OutputScale: 256, QMin: -128, QMax: 127}, i8(-128, 1024, 4096), exp)},
+		{"softmax rows of 2", "Softmax, short rows", warm, unary([]int{1 << 17, 16, 2}, inference.OpSoftmax, &inference.SoftmaxAttrs{OutputScale: 256, QMin: -128, QMax: 127}, i8(-128, 1<<17, 16, 2), exp)},
+		{"layernorm 4M", "LayerNorm", warm, unary([]int{1024, 4096}, inference.OpLayerNorm, norm, i8(0, 1024, 4096), gamma(4096), beta(4096))},
+		{"rmsnorm rows of 2", "RMSNorm, short rows", warm, unary([]int{1 << 17, 16, 2}, inference.OpRMSNorm, norm, i8(0, 1<<17, 16, 2), gamma(2), beta(2))},
+		{"2048 tiny nodes", "per-node overhead", warm, tinyNodes(2047)},
+		{"first call, 16 MB model", "loading a model from state", cold, fc(1, 4096, 4000)},
+		{"validate, 16 MB model", "registration", validate, fc(1, 4096, 4000)},
+	}
+}
