@@ -28,24 +28,23 @@ const callTimeout = 5 * time.Second
 // callEnv is a state and block context to run messages in.
 type callEnv struct {
 	state    *state.StateDB
-	header   *types.Header
 	blockCtx gethvm.BlockContext
 }
 
 // prepareCall opens the state after block and applies overrides.
 func (n *Node) prepareCall(bnh rpc.BlockNumberOrHash, so stateOverride, bo *blockOverrides) (*callEnv, error) {
-	st, header, err := n.stateAt(bnh)
+	st, block, err := n.stateAndBlock(bnh)
 	if err != nil {
 		return nil, err
 	}
-	blockCtx := n.exec.BlockContext(header)
+	blockCtx := n.evmContext(block)
 	if err := bo.apply(&blockCtx); err != nil {
 		return nil, err
 	}
 	if err := so.apply(st); err != nil {
 		return nil, err
 	}
-	return &callEnv{state: st, header: header, blockCtx: blockCtx}, nil
+	return &callEnv{state: st, blockCtx: blockCtx}, nil
 }
 
 // callMessage prepares a call's state and turns its arguments into a
@@ -99,10 +98,15 @@ func (n *Node) run(ctx context.Context, env *callEnv, msg *gethcore.Message, hoo
 	if hooks != nil {
 		vmdb = state.NewHookedState(st, hooks)
 	}
-	evm := n.exec.Factory().NewEVM(blockCtx, vmdb, n.chain.Config().Ethereum, gethvm.Config{NoBaseFee: true, Tracer: hooks})
+	evm := n.exec.NewEVMWithContext(blockCtx, vmdb, gethvm.Config{NoBaseFee: true, Tracer: hooks})
 	defer evm.Release()
-	stop := context.AfterFunc(ctx, evm.Cancel)
-	defer stop()
+	// The call's time limit, and the request's end when it has one.
+	timer := time.AfterFunc(callTimeout, evm.Cancel)
+	defer timer.Stop()
+	if ctx.Done() != nil {
+		stop := context.AfterFunc(ctx, evm.Cancel)
+		defer stop()
+	}
 	result, err := gethcore.ApplyMessage(evm, msg, gethcore.NewGasPool(msg.GasLimit))
 	if err != nil {
 		return nil, fmt.Errorf("err: %w (supplied gas %d)", err, msg.GasLimit)
@@ -142,8 +146,6 @@ func (api *ethAPI) Call(ctx context.Context, args txArgs, block *rpc.BlockNumber
 	if err != nil {
 		return nil, err
 	}
-	ctx, cancel := context.WithTimeout(ctx, callTimeout)
-	defer cancel()
 	result, err := n.run(ctx, env, msg, nil, true)
 	if err != nil {
 		return nil, err

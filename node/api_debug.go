@@ -215,7 +215,7 @@ func (n *Node) traceMessage(ctx context.Context, tx *types.Transaction, msg *get
 // runTracer executes one transaction (or call) with tracer attached, on an
 // EVM from the factory, and returns the tracer's result.
 func (n *Node) runTracer(ctx context.Context, tx *types.Transaction, msg *gethcore.Message, blockCtx gethvm.BlockContext, blockHash common.Hash, index int, statedb *state.StateDB, tracer *tracers.Tracer, timeout time.Duration) (any, error) {
-	evm := n.exec.Factory().NewEVM(blockCtx, state.NewHookedState(statedb, tracer.Hooks), n.chain.Config().Ethereum, gethvm.Config{Tracer: tracer.Hooks, NoBaseFee: true})
+	evm := n.exec.NewEVMWithContext(blockCtx, state.NewHookedState(statedb, tracer.Hooks), gethvm.Config{Tracer: tracer.Hooks, NoBaseFee: true})
 	defer evm.Release()
 	deadline, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()

@@ -7,6 +7,7 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/core/state"
 	"github.com/ethereum/go-ethereum/core/types"
+	gethvm "github.com/ethereum/go-ethereum/core/vm"
 	"github.com/ethereum/go-ethereum/rpc"
 )
 
@@ -59,6 +60,15 @@ func (n *Node) blockByNumberOrHash(bnh rpc.BlockNumberOrHash) (*types.Block, err
 // stateAt opens the state after a block. The head's state is its current
 // one, which includes devnet state edits made since it was mined.
 func (n *Node) stateAt(bnh rpc.BlockNumberOrHash) (*state.StateDB, *types.Header, error) {
+	st, b, err := n.stateAndBlock(bnh)
+	if err != nil {
+		return nil, nil, err
+	}
+	return st, b.Header(), nil
+}
+
+// stateAndBlock is stateAt returning the block itself (no header copy).
+func (n *Node) stateAndBlock(bnh rpc.BlockNumberOrHash) (*state.StateDB, *types.Block, error) {
 	b, err := n.blockByNumberOrHash(bnh)
 	if err != nil {
 		return nil, nil, err
@@ -74,7 +84,27 @@ func (n *Node) stateAt(bnh rpc.BlockNumberOrHash) (*state.StateDB, *types.Header
 	if err != nil {
 		return nil, nil, fmt.Errorf("state of block %d unavailable: %w", b.NumberU64(), err)
 	}
-	return st, b.Header(), nil
+	return st, b, nil
+}
+
+// blockContext is a block's EVM context, remembered for the head.
+type blockContext struct {
+	hash common.Hash
+	ctx  gethvm.BlockContext
+}
+
+// evmContext returns b's EVM block context. The head's is built once: every
+// eth_call at "latest" needs it. Callers get a copy of the struct and
+// replace, never modify, what its pointers point to.
+func (n *Node) evmContext(b *types.Block) gethvm.BlockContext {
+	if c := n.headCtx.Load(); c != nil && c.hash == b.Hash() {
+		return c.ctx
+	}
+	ctx := n.exec.BlockContext(b.Header())
+	if head, _ := n.chain.Head(); head.Hash() == b.Hash() {
+		n.headCtx.Store(&blockContext{hash: b.Hash(), ctx: ctx})
+	}
+	return ctx
 }
 
 // headState is the current head's state and header.

@@ -2,6 +2,7 @@ package node
 
 import (
 	"bytes"
+	"context"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -39,11 +40,19 @@ func (n *Node) fastPath(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		body, err := io.ReadAll(io.LimitReader(r.Body, r.ContentLength))
-		if err != nil {
+		// Buffers are recycled: nothing keeps a body once its request is
+		// answered (json.Unmarshal copies what it keeps).
+		buf, _ := n.bodyBuffers.Get().(*bytes.Buffer)
+		if buf == nil {
+			buf = new(bytes.Buffer)
+		}
+		defer n.bodyBuffers.Put(buf)
+		buf.Reset()
+		if _, err := buf.ReadFrom(io.LimitReader(r.Body, r.ContentLength)); err != nil {
 			http.Error(w, err.Error(), http.StatusBadRequest)
 			return
 		}
+		body := buf.Bytes()
 		if !n.serveFast(api, w, r, body) {
 			r.Body = io.NopCloser(bytes.NewReader(body))
 			next.ServeHTTP(w, r)
@@ -161,7 +170,9 @@ func (n *Node) callRecovered(api *ethAPI, r *http.Request, args txArgs, block *r
 			result, err = nil, errHandlerCrashed
 		}
 	}()
-	return api.Call(r.Context(), args, block, so, bo)
+	// No request context: a client that hangs up does not stop the call,
+	// which ends within callTimeout anyway.
+	return api.Call(context.Background(), args, block, so, bo)
 }
 
 // errHandlerCrashed is geth's answer to a handler that panicked.

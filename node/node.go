@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/ethereum/go-ethereum/common"
@@ -94,6 +95,11 @@ type Node struct {
 	listeners []net.Listener
 	httpURL   string
 	wsURL     string
+
+	// bodyBuffers recycles the eth_call fast path's request buffers.
+	bodyBuffers sync.Pool
+	// headCtx is the EVM block context of the head, built once per head.
+	headCtx atomic.Pointer[blockContext]
 
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
