@@ -5,6 +5,7 @@ SHARED   ?= ../shared
 
 .PHONY: all build devnet test test-go test-vectors bench fuzz vectors clean tools test-statetest test-e2e
 .PHONY: contracts contracts-check test-contracts
+.PHONY: test-onnx models
 
 all: build
 
@@ -15,7 +16,7 @@ devnet: build
 	$(BIN) devnet $(DEVNET_FLAGS)
 
 ## test: everything CI runs. Installs what the tests need first.
-test: tools build test-go test-vectors test-statetest test-e2e test-contracts
+test: tools build test-go test-vectors test-statetest test-e2e test-contracts test-onnx
 
 ## tools: the pinned client tools the tests run (solc-js, ethers, viem, forge,
 ## cast, anvil) from tests/tools/package-lock.json into tests/tools/node_modules.
@@ -69,11 +70,24 @@ test-vectors: build
 vectors:
 	$(GO) run ./tests/vectors/gen -out tests/vectors
 
+## test-onnx: the project's ONNX test models (tests/models) load and run in
+## onnxruntime-node; `infergeth model import` converts them and `model run`
+## gives the same bytes on every backend; the output agreement with
+## onnxruntime is printed (tests/models/ortcheck; offline).
+test-onnx: tools build
+	node tests/models/ort/run.mjs smoke tests/models/*.onnx
+	$(GO) run ./tests/models/ortcheck -dir tests/models -bin $(BIN)
+
+## models: regenerate tests/models/*.onnx (deterministic; about a minute of training).
+models:
+	$(GO) run ./tests/models/gen -out tests/models
+
 ## fuzz: each fuzz target for FUZZTIME (default 60s).
 FUZZTIME ?= 60s
 fuzz:
 	$(GO) test ./inference/ -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./inference/ -run '^$$' -fuzz '^FuzzValidate$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./inference/onnx/ -run '^$$' -fuzz '^FuzzImport$$' -fuzztime $(FUZZTIME)
 
 bench: build
 	./tests/bench/run.sh

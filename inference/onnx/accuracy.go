@@ -274,6 +274,8 @@ type CompareOptions struct {
 	// through (not possible for every QOperator model).
 	Float   *onnxpb.ModelProto
 	Backend inference.Backend
+	// NoFloat skips the float reference (only ONNX semantics are compared).
+	NoFloat bool
 }
 
 // isQDQ: the model quantizes with QuantizeLinear/DequantizeLinear only, so
@@ -304,6 +306,7 @@ func Compare(res *Result, m *onnxpb.ModelProto, samples []Sample, opts CompareOp
 	var ref *Evaluator
 	gap := &Gap{Samples: len(samples), Backend: b.Name()}
 	switch {
+	case opts.NoFloat:
 	case opts.Float != nil:
 		if ref, err = NewEvaluator(opts.Float); err != nil {
 			return nil, fmt.Errorf("float model: %w", err)

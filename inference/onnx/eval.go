@@ -51,6 +51,9 @@ type Evaluator struct {
 	Float   bool
 	inputs  []*onnxpb.ValueInfoProto
 	outputs []string
+	// folded holds, per mode (exact, float), the values of nodes that read
+	// only constants: computed once, on the first run.
+	folded [2]map[string]*Tensor
 }
 
 // NewEvaluator prepares m for evaluation.
@@ -82,6 +85,17 @@ func NewEvaluator(m *onnxpb.ModelProto) (*Evaluator, error) {
 	return e, nil
 }
 
+// InputShape is the declared shape of graph input i (symbolic dims as 1).
+func (e *Evaluator) InputShape(i int) []int {
+	var out []int
+	if tt := e.inputs[i].GetType().GetTensorType(); tt != nil && tt.Shape != nil {
+		for _, d := range tt.Shape.Dim {
+			out = append(out, max(1, int(d.GetDimValue())))
+		}
+	}
+	return out
+}
+
 // Run evaluates the graph on inputs (by name) and returns the outputs in
 // graph order.
 func (e *Evaluator) Run(inputs map[string]*Tensor) ([]*Tensor, error) {
@@ -103,8 +117,16 @@ func (e *Evaluator) Run(inputs map[string]*Tensor) ([]*Tensor, error) {
 // Values evaluates the graph and returns every value by name
 // (initializers and inputs included): what a calibration needs.
 func (e *Evaluator) Values(inputs map[string]*Tensor) (map[string]*Tensor, error) {
+	mode := 0
+	if e.Float {
+		mode = 1
+	}
 	vals := make(map[string]*Tensor, len(e.consts)+len(e.nodes))
 	for k, v := range e.consts {
+		vals[k] = v
+	}
+	folded := e.folded[mode]
+	for k, v := range folded {
 		vals[k] = v
 	}
 	for _, vi := range e.inputs {
@@ -114,8 +136,16 @@ func (e *Evaluator) Values(inputs map[string]*Tensor) (map[string]*Tensor, error
 		}
 		vals[vi.Name] = t
 	}
+	fresh := folded == nil
+	if fresh {
+		folded = map[string]*Tensor{}
+	}
 	for _, n := range e.nodes {
+		if len(n.Output) > 0 && folded[n.Output[0]] != nil {
+			continue
+		}
 		in := make([]*Tensor, len(n.Input))
+		konst := fresh && len(n.Input) > 0
 		for i, name := range n.Input {
 			if name == "" {
 				continue
@@ -125,6 +155,8 @@ func (e *Evaluator) Values(inputs map[string]*Tensor) (map[string]*Tensor, error
 				return nil, fmt.Errorf("evaluator: %s reads undefined %q", describe(n), name)
 			}
 			in[i] = t
+			_, c := e.consts[name]
+			konst = konst && (c || folded[name] != nil)
 		}
 		a, err := nodeAttrs(n)
 		if err != nil {
@@ -137,8 +169,14 @@ func (e *Evaluator) Values(inputs map[string]*Tensor) (map[string]*Tensor, error
 		for i, o := range outs {
 			if i < len(n.Output) && n.Output[i] != "" {
 				vals[n.Output[i]] = o
+				if konst {
+					folded[n.Output[i]] = o
+				}
 			}
 		}
+	}
+	if fresh {
+		e.folded[mode] = folded
 	}
 	return vals, nil
 }
@@ -755,18 +793,25 @@ func matmul(n *onnxpb.NodeProto, a, b *Tensor) (*Tensor, error) {
 	if batch == nil {
 		return nil, evalErr(n, "batch dimensions do not broadcast")
 	}
-	ae, _ := expand(&Tensor{Shape: as, Data: a.Data}, append(slices.Clone(batch), m, k))
-	be, _ := expand(&Tensor{Shape: bs, Data: b.Data}, append(slices.Clone(batch), k, nn))
+	ae, be := &Tensor{Shape: as, Data: a.Data}, &Tensor{Shape: bs, Data: b.Data}
+	if full := append(slices.Clone(batch), m, k); !slices.Equal(as, full) {
+		ae, _ = expand(ae, full)
+	}
+	if full := append(slices.Clone(batch), k, nn); !slices.Equal(bs, full) {
+		be, _ = expand(be, full)
+	}
 	out := newTensor(onnxpb.TensorProto_FLOAT, append(slices.Clone(batch), m, nn))
 	nb := product(batch)
 	for bi := 0; bi < nb; bi++ {
 		for i := 0; i < m; i++ {
-			for j := 0; j < nn; j++ {
-				s := 0.0
-				for q := 0; q < k; q++ {
-					s += float64(ae.Data[(bi*m+i)*k+q] * be.Data[(bi*k+q)*nn+j])
+			// Row by row; each output still sums its products in k order.
+			row := out.Data[(bi*m+i)*nn : (bi*m+i+1)*nn]
+			for q := 0; q < k; q++ {
+				av := ae.Data[(bi*m+i)*k+q]
+				brow := be.Data[(bi*k+q)*nn : (bi*k+q+1)*nn]
+				for j, bv := range brow {
+					row[j] += float64(av * bv)
 				}
-				out.Data[(bi*m+i)*nn+j] = s
 			}
 		}
 	}
@@ -781,14 +826,42 @@ func matmul(n *onnxpb.NodeProto, a, b *Tensor) (*Tensor, error) {
 	return out, nil
 }
 
+// matmulBT is x·wᵀ for matrices, summing each output in k order as matmul does.
+func matmulBT(n *onnxpb.NodeProto, x, w *Tensor) (*Tensor, error) {
+	m, k := x.Shape[0], x.Shape[1]
+	nn := w.Shape[0]
+	if w.Shape[1] != k {
+		return nil, evalErr(n, "inner dimensions %d and %d", k, w.Shape[1])
+	}
+	out := newTensor(onnxpb.TensorProto_FLOAT, []int{m, nn})
+	for i := 0; i < m; i++ {
+		xr := x.Data[i*k : (i+1)*k]
+		for j := 0; j < nn; j++ {
+			wr := w.Data[j*k : (j+1)*k]
+			s := 0.0
+			for q, xv := range xr {
+				s += float64(xv * wr[q])
+			}
+			out.Data[i*nn+j] = s
+		}
+	}
+	return out, nil
+}
+
 func gemm(n *onnxpb.NodeProto, a attrs, x, w, c *Tensor) (*Tensor, error) {
 	if a.int("transA", 0) != 0 {
 		x = transpose(x, []int{1, 0})
 	}
-	if a.int("transB", 0) != 0 {
-		w = transpose(w, []int{1, 0})
+	var y *Tensor
+	var err error
+	if a.int("transB", 0) != 0 && len(x.Shape) == 2 && len(w.Shape) == 2 {
+		y, err = matmulBT(n, x, w)
+	} else {
+		if a.int("transB", 0) != 0 {
+			w = transpose(w, []int{1, 0})
+		}
+		y, err = matmul(n, x, w)
 	}
-	y, err := matmul(n, x, w)
 	if err != nil {
 		return nil, err
 	}

@@ -4,11 +4,22 @@ import (
 	"github.com/infergeth/infergeth/inference/onnx/onnxpb"
 )
 
-// foldable: evaluating the node now, in float64, is exact and harmless.
-// DequantizeLinear of a constant stays symbolic: its integers and scales
-// become the engine's weights.
+// foldOps are the ops folded when all their inputs are constants: shape
+// arithmetic and elementwise work, whose cost is their output's size.
+// DequantizeLinear of a constant stays symbolic (its integers and scales
+// become the engine's weights); dense ops of constants are refused.
+var foldOps = map[string]bool{
+	"QuantizeLinear": true, "Add": true, "Sub": true, "Mul": true, "Div": true, "Pow": true, "Max": true, "Min": true,
+	"Relu": true, "Clip": true, "Cast": true, "Identity": true, "Reshape": true, "Flatten": true, "Squeeze": true,
+	"Unsqueeze": true, "Transpose": true, "Concat": true, "Gather": true, "Shape": true, "ConstantOfShape": true,
+	"Slice": true, "Range": true, "Equal": true, "Where": true, "Expand": true,
+}
+
 func foldable(op string) bool {
-	return op != "DequantizeLinear" && op != "Constant" && evaluable(op)
+	if _, ok := unaryFuncs[op]; ok {
+		return true
+	}
+	return foldOps[op]
 }
 
 // fold evaluates a node whose inputs are all constants (shape arithmetic,
@@ -43,6 +54,9 @@ func (im *importer) fold(n *onnxpb.NodeProto) (bool, error) {
 	for i, t := range outs {
 		if i >= len(n.Output) || n.Output[i] == "" {
 			continue
+		}
+		if len(t.Data) > maxFoldElements {
+			return false, unsupported(describe(n), "folding its constant inputs gives %d elements (at most %d)", len(t.Data), maxFoldElements)
 		}
 		c := &tensorData{name: n.Output[i], elem: t.Elem, shape: t.Shape}
 		if isFloatType(t.Elem) {

@@ -64,13 +64,13 @@ func twoMultipliers(ra, rb float64) (int32, int32, uint32, error) {
 	if s > params.MaxShift {
 		s = params.MaxShift
 	}
-	for {
+	for ; s >= 0; s-- {
 		ma, mb := math.RoundToEven(math.Ldexp(ra, s)), math.RoundToEven(math.Ldexp(rb, s))
 		if ma <= math.MaxInt32 && mb <= math.MaxInt32 {
 			return int32(max(ma, 1)), int32(max(mb, 1)), uint32(s), nil
 		}
-		s--
 	}
+	return 0, 0, 0, fmt.Errorf("scale ratio %g is too large", big)
 }
 
 // roundEven rounds half to even, as ONNX QuantizeLinear does.

@@ -6,6 +6,7 @@ import (
 	"math"
 
 	"github.com/infergeth/infergeth/inference/onnx/onnxpb"
+	"github.com/infergeth/infergeth/params"
 	"google.golang.org/protobuf/proto"
 )
 
@@ -13,10 +14,14 @@ import (
 // its size bounds everything else; each tensor's declared size is checked
 // against its data before anything is allocated for it.
 const (
-	// MaxFileBytes is the largest ONNX file the importer reads.
-	MaxFileBytes = 256 << 20
-	// MaxTensorElements bounds one initializer or constant.
-	MaxTensorElements = 1 << 26
+	// MaxFileBytes is the largest ONNX file the importer reads: four times
+	// the engine's largest model, room for float weights it quantizes.
+	MaxFileBytes = 64 << 20
+	// MaxTensorElements bounds one initializer or constant: the engine's
+	// own limit (params.MaxTensorElements), as no larger tensor converts.
+	MaxTensorElements = params.MaxTensorElements
+	// maxFoldElements bounds what constant folding may compute.
+	maxFoldElements = 1 << 20
 	// MaxRank bounds the rank of any tensor the importer handles.
 	MaxRank = 8
 	// MinOpset and MaxOpset are the default-domain opsets supported.
