@@ -21,15 +21,16 @@ var machine struct {
 	peak     float64 // measured VPDPBUSD MAC/cycle, 0 without VNNI
 	err      error
 	streamMu sync.Mutex
-	stream   []byte
+	stream   *StreamBuffer
 }
 
 func measureMachine(b *testing.B) {
 	machine.once.Do(func() {
 		runtime.LockOSThread()
 		defer runtime.UnlockOSThread()
-		machine.clock, machine.err = MeasureClock()
-		machine.peak, _ = MeasureVNNIPeak(machine.clock)
+		var p Peaks
+		p, machine.err = MeasurePeaks()
+		machine.clock, machine.peak = p.Clock, max(p.ZMM, p.YMM)
 	})
 	if machine.err != nil {
 		b.Fatal(machine.err)
@@ -111,7 +112,7 @@ func BenchmarkGEMV(b *testing.B) {
 					machine.stream = NewStreamBuffer(256 << 20)
 				}
 				// One stream sample per run, untimed: the bandwidth over the same span.
-				stream := NewStream(machine.stream, wb)
+				stream := machine.stream.Stream(wb)
 				progs := make([]inference.Program, ColdCopies(wb))
 				for i := range progs {
 					if progs[i], err = be.Prepare(m); err != nil {

@@ -38,26 +38,60 @@ type Clock struct {
 // the Pentium 4), timed by the OS monotonic clock. It measures the clock
 // the core actually runs at (boost included), which /proc/cpuinfo on a VM
 // does not show. Caveats: frequency can change between this measurement
-// and the kernels' (it is re-measured around them); a core that fused or
-// eliminated dependent adds would read high (none known does so for
-// register-register ADD). Without the assembly chain (non-amd64) it falls
-// back to /proc/cpuinfo's "cpu MHz".
+// and the kernels' (callers measure again afterwards and keep the higher);
+// a core that fused or eliminated dependent adds would read high (none
+// known does so for register-register ADD). Without the assembly chain
+// (non-amd64) it falls back to /proc/cpuinfo's "cpu MHz".
 func MeasureClock() (Clock, error) {
+	p, err := MeasurePeaks()
+	return p.Clock, err
+}
+
+// Peaks are the clock and the VPDPBUSD throughput, measured together.
+type Peaks struct {
+	Clock Clock
+	// ZMM and YMM are the int8 MACs per cycle that register-only VPDPBUSD
+	// zmm and ymm instructions (24 independent accumulators, no loads)
+	// retire; 0 without AVX-512 VNNI.
+	ZMM, YMM float64
+}
+
+// MeasurePeaks measures the clock and the VPDPBUSD peaks in interleaved
+// rounds (add chain, zmm loop, ymm loop), 300 rounds of about 0.1 ms each,
+// keeping the best of each: on a shared machine some rounds of each run
+// undisturbed, and all three see the same conditions.
+func MeasurePeaks() (Peaks, error) {
 	if !haveAddChain {
 		mhz, err := cpuinfoMHz()
 		if err != nil {
-			return Clock{}, err
+			return Peaks{}, err
 		}
-		return Clock{Hz: mhz * 1e6, Method: "/proc/cpuinfo cpu MHz"}, nil
+		return Peaks{Clock: Clock{Hz: mhz * 1e6, Method: "/proc/cpuinfo cpu MHz"}}, nil
 	}
-	const iters = 20000 // 64 adds each: 1.28M cycles, about 0.3 ms
-	best := time.Duration(1 << 62)
-	for i := 0; i < 40; i++ {
-		t0 := time.Now()
-		addChain(iters)
-		best = min(best, time.Since(t0))
+	const (
+		rounds     = 300
+		chainIters = 5000 // 64 adds each: 320k cycles
+		peakIters  = 5000 // 24 instructions each
+	)
+	vnni := haveVNNI()
+	best := [3]time.Duration{1 << 62, 1 << 62, 1 << 62}
+	for r := 0; r < rounds; r++ {
+		for i, f := range []func(int){addChain, vnniPeak, vnniPeakY} {
+			if i > 0 && !vnni {
+				break
+			}
+			t0 := time.Now()
+			f([]int{chainIters, peakIters, peakIters}[i])
+			best[i] = min(best[i], time.Since(t0))
+		}
 	}
-	return Clock{Hz: float64(iters*64) / best.Seconds(), Method: "dependent ADD chain, best of 40 × 1.28M cycles"}, nil
+	p := Peaks{Clock: Clock{Hz: float64(chainIters*64) / best[0].Seconds(),
+		Method: fmt.Sprintf("dependent ADD chain, best of %d × %dk cycles", rounds, chainIters*64/1000)}}
+	if vnni {
+		p.ZMM = float64(peakIters*24*64) / (best[1].Seconds() * p.Clock.Hz)
+		p.YMM = float64(peakIters*24*32) / (best[2].Seconds() * p.Clock.Hz)
+	}
+	return p, nil
 }
 
 // CPUInfoMHz is /proc/cpuinfo's "cpu MHz" of the first CPU (for a VM,
@@ -84,80 +118,79 @@ func cpuinfoMHz() (float64, error) {
 	return 0, fmt.Errorf("cpubench: no cpu MHz in /proc/cpuinfo")
 }
 
-// MeasureVNNIPeak returns the int8 MACs per cycle that register-only
-// VPDPBUSD zmm instructions (24 independent accumulators, no loads) retire
-// on this core, and false when the CPU has no AVX-512 VNNI.
-func MeasureVNNIPeak(c Clock) (float64, bool) {
-	if !haveVNNI() {
-		return 0, false
-	}
-	return peak(c, vnniPeak, 64), true
+// StreamBuffer measures single-core streaming read bandwidth: reads of
+// chunks at successive offsets of one buffer much larger than the
+// last-level cache, with one cursor for every measurement in a run, so that
+// every read finds its data cold (last touched a buffer's length ago).
+// Reads alternate between 64-byte and 32-byte loads (on this Zen 5 the
+// 32-byte loads stream faster).
+type StreamBuffer struct {
+	buf  []byte
+	off  int
+	n    int
+	sink uint64
 }
-
-// MeasureVNNIPeakYMM is MeasureVNNIPeak with 256-bit VPDPBUSD: whether the
-// core gets more MACs from two half-width instructions per cycle.
-func MeasureVNNIPeakYMM(c Clock) (float64, bool) {
-	if !haveVNNI() {
-		return 0, false
-	}
-	return peak(c, vnniPeakY, 32), true
-}
-
-func peak(c Clock, loop func(int), macsPerInstr int) float64 {
-	const iters = 20000
-	best := time.Duration(1 << 62)
-	for i := 0; i < 40; i++ {
-		t0 := time.Now()
-		loop(iters)
-		best = min(best, time.Since(t0))
-	}
-	return float64(iters*24*macsPerInstr) / (best.Seconds() * c.Hz)
-}
-
-// Stream measures single-core streaming read bandwidth over chunks of a
-// fixed size, each read at the next offset of a buffer much larger than the
-// last-level cache, so every read comes from DRAM. Samples alternate between
-// 64-byte and 32-byte loads (on this Zen 5 the 32-byte loads stream
-// faster); the bandwidth is the best sample of either. A GEMV benchmark
-// takes one sample before each run, so both see the same share of a
-// shared machine's memory bus, over the same time.
-type Stream struct {
-	buf   []byte
-	chunk int
-	off   int
-	n     int
-	best  time.Duration
-	sink  uint64
-}
-
-// NewStream reads chunk-byte pieces (rounded down to 256) of buf.
-func NewStream(buf []byte, chunk int) *Stream {
-	return &Stream{buf: buf, chunk: max(256, chunk&^255), best: time.Duration(1 << 62)}
-}
-
-// Sample reads the next chunk and keeps the time if it is the best so far.
-func (s *Stream) Sample() {
-	if s.off+s.chunk > len(s.buf) {
-		s.off = 0
-	}
-	b := s.buf[s.off : s.off+s.chunk]
-	t0 := time.Now()
-	s.sink ^= streamReadVariant(b, s.n)
-	s.best = min(s.best, time.Since(t0))
-	s.off += s.chunk
-	s.n++
-}
-
-// BytesPerSecond is the best sample's rate.
-func (s *Stream) BytesPerSecond() float64 { return float64(s.chunk) / s.best.Seconds() }
 
 // NewStreamBuffer allocates n bytes (rounded up to 256) and touches every page.
-func NewStreamBuffer(n int) []byte {
+func NewStreamBuffer(n int) *StreamBuffer {
 	b := make([]byte, (n+255)&^255)
 	for i := 0; i < len(b); i += 4096 {
 		b[i] = byte(i >> 12)
 	}
-	return b
+	return &StreamBuffer{buf: b}
+}
+
+// read reads the next chunk bytes (a multiple of 256) and times it.
+func (b *StreamBuffer) read(chunk int) time.Duration {
+	if b.off+chunk > len(b.buf) {
+		b.off = 0
+	}
+	p := b.buf[b.off : b.off+chunk]
+	t0 := time.Now()
+	b.sink ^= streamReadVariant(p, b.n)
+	d := time.Since(t0)
+	b.off += chunk
+	b.n++
+	return d
+}
+
+// Stream is a series of reads of one chunk size; a GEMV benchmark takes
+// one sample before each run, so both see the same share of a shared
+// machine's memory bus.
+type Stream struct {
+	b     *StreamBuffer
+	chunk int
+	best  time.Duration
+}
+
+// Stream returns a series of reads of chunk bytes (rounded down to 256).
+func (b *StreamBuffer) Stream(chunk int) *Stream {
+	return &Stream{b: b, chunk: max(256, min(chunk, len(b.buf))&^255), best: time.Duration(1 << 62)}
+}
+
+// Sample reads the next chunk and keeps the time if it is the best so far.
+func (s *Stream) Sample() { s.best = min(s.best, s.b.read(s.chunk)) }
+
+// BytesPerSecond is the best sample's rate.
+func (s *Stream) BytesPerSecond() float64 { return float64(s.chunk) / s.best.Seconds() }
+
+// Best is the best rate (bytes/s) over samples reads of each chunk size,
+// interleaved.
+func (b *StreamBuffer) Best(chunks []int, samples int) float64 {
+	streams := make([]*Stream, len(chunks))
+	for i, c := range chunks {
+		streams[i] = b.Stream(c)
+	}
+	var best float64
+	for r := 0; r < samples; r++ {
+		for _, s := range streams {
+			s.Sample()
+		}
+	}
+	for _, s := range streams {
+		best = max(best, s.BytesPerSecond())
+	}
+	return best
 }
 
 func streamReadGo(buf []byte) uint64 {
