@@ -319,6 +319,14 @@ func (m *Model) checkNode(i int) error {
 // absMaxOffset is the largest |x - zp| over every value an operand can hold:
 // its actual values for a constant, its type's range for an activation.
 func absMaxOffset(t *Tensor) int64 {
+	if t.Kind == Constant && t.DType == Int8 {
+		lo, hi := int8(127), int8(-128)
+		for _, b := range t.Data {
+			lo, hi = min(lo, int8(b)), max(hi, int8(b))
+		}
+		zp := int64(t.ZeroPoint)
+		return max(abs64(int64(lo)-zp), abs64(int64(hi)-zp))
+	}
 	if t.Kind == Constant {
 		var mx int64
 		for i := 0; i < t.Elements(); i++ {
@@ -336,9 +344,11 @@ func absMaxOffset(t *Tensor) int64 {
 //
 //	Σ_k |w[c,k]| · max|x - zx| + |bias[c]| ≤ 2^31 - 1
 //
-// so the int32 accumulator cannot overflow for any input. channelWeights
-// returns channel c's weights' positions in the weight tensor.
-func (c *nodeCheck) dense(channels int, weightShape []int, channelWeights func(ch int, visit func(idx int))) error {
+// so the int32 accumulator cannot overflow for any input. The weights of
+// channel c are contiguous (channel-major, FullyConnected and Conv2D's
+// [N, ...]) or every channels-th element (channel-minor, DepthwiseConv2D's
+// [KH, KW, C]).
+func (c *nodeCheck) dense(channels int, weightShape []int, channelMajor bool) error {
 	if err := c.constant(1, Int8, weightShape...); err != nil {
 		return err
 	}
@@ -355,11 +365,6 @@ func (c *nodeCheck) dense(channels int, weightShape []int, channelWeights func(c
 	if w.ZeroPoint != 0 {
 		return c.refuse("weights", "zero point %d: weights are symmetric (zero point 0)", w.ZeroPoint)
 	}
-	for i := 0; i < w.Elements(); i++ {
-		if int8(w.Data[i]) == -128 {
-			return c.refuse("weights", "element %d is -128: weights lie in [-127, 127]", i)
-		}
-	}
 	for ch := 0; ch < channels; ch++ {
 		if v := mult.At(ch); v < 1 {
 			return c.refuse("multiplier", "element %d is %d, outside [1, 2^31-1]", ch, v)
@@ -368,10 +373,43 @@ func (c *nodeCheck) dense(channels int, weightShape []int, channelWeights func(c
 			return c.refuse("shift", "element %d is %d, outside [0, MaxShift (%d)]", ch, v, params.MaxShift)
 		}
 	}
+	// Σ|w| per channel in one pass over the weights, refusing -128.
+	sums := make([]int64, channels)
+	per := len(w.Data) / channels
+	rows := per
+	if channelMajor {
+		rows = channels
+	}
+	for row := 0; row < rows; row++ {
+		// channel-major: row is a channel, its per weights contiguous;
+		// channel-minor: row is a tap, holding one weight of every channel.
+		var seg []byte
+		if channelMajor {
+			seg = w.Data[row*per : (row+1)*per]
+		} else {
+			seg = w.Data[row*channels : (row+1)*channels]
+		}
+		var rowSum int64
+		for i, b := range seg {
+			v := int64(int8(b))
+			if v == -128 {
+				return c.refuse("weights", "element %d is -128: weights lie in [-127, 127]", row*len(seg)+i)
+			}
+			if v < 0 {
+				v = -v
+			}
+			if channelMajor {
+				rowSum += v
+			} else {
+				sums[i] += v
+			}
+		}
+		if channelMajor {
+			sums[row] = rowSum
+		}
+	}
 	xmax := absMaxOffset(c.in(0))
-	for ch := 0; ch < channels; ch++ {
-		var sumAbs int64
-		channelWeights(ch, func(idx int) { sumAbs += abs64(int64(int8(w.Data[idx]))) })
+	for ch, sumAbs := range sums {
 		// sumAbs ≤ 127 * MaxTensorElements < 2^31 and xmax ≤ 255: no int64 overflow.
 		bound := sumAbs*xmax + abs64(bias.At(ch))
 		if bound > math.MaxInt32 {
@@ -395,11 +433,7 @@ func (c *nodeCheck) fullyConnected(a *FullyConnectedAttrs) error {
 		return c.refuse("weights", "has shape %v, must be [N, %d]", w.Shape, k)
 	}
 	channels := w.Shape[0]
-	err := c.dense(channels, []int{channels, k}, func(ch int, visit func(int)) {
-		for j := 0; j < k; j++ {
-			visit(ch*k + j)
-		}
-	})
+	err := c.dense(channels, []int{channels, k}, true)
 	if err != nil {
 		return err
 	}
@@ -480,12 +514,7 @@ func (c *nodeCheck) conv2D(a *Conv2DAttrs) error {
 	if err := c.windowAttrs(a, kh, kw); err != nil {
 		return err
 	}
-	per := kh * kw * ic
-	err := c.dense(oc, []int{oc, kh, kw, ic}, func(ch int, visit func(int)) {
-		for j := 0; j < per; j++ {
-			visit(ch*per + j)
-		}
-	})
+	err := c.dense(oc, []int{oc, kh, kw, ic}, true)
 	if err != nil {
 		return err
 	}
@@ -511,11 +540,7 @@ func (c *nodeCheck) depthwiseConv2D(a *DepthwiseConv2DAttrs) error {
 	if err := c.windowAttrs(&a.Conv2DAttrs, kh, kw); err != nil {
 		return err
 	}
-	err := c.dense(oc, []int{kh, kw, oc}, func(ch int, visit func(int)) {
-		for j := 0; j < kh*kw; j++ {
-			visit(j*oc + ch)
-		}
-	})
+	err := c.dense(oc, []int{kh, kw, oc}, false)
 	if err != nil {
 		return err
 	}

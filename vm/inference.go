@@ -208,7 +208,7 @@ func (b *boundInference) load(id common.Hash) (*runtime.Prepared, ModelInfo, boo
 	if _, hit := b.p.cache.Get(inference.ModelID(id)); hit {
 		cached = true
 	}
-	prep, err := b.p.cache.Load(inference.ModelID(id), func() ([]byte, error) {
+	prep, err := b.p.cache.LoadAddressed(inference.ModelID(id), func() ([]byte, error) {
 		chunks, err := readManifest(b.evm.StateDB, manifest)
 		if err != nil {
 			return nil, err
@@ -442,7 +442,7 @@ func (p *Inference) Describe(state StateReader, id common.Hash) (*Description, b
 	if err != nil {
 		return nil, true, err
 	}
-	prep, err := p.cache.Load(inference.ModelID(id), func() ([]byte, error) {
+	prep, err := p.cache.LoadAddressed(inference.ModelID(id), func() ([]byte, error) {
 		return readChunks(state, chunks, int(info.Size))
 	})
 	if err != nil {

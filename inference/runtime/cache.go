@@ -90,6 +90,20 @@ func (c *Cache) Get(id inference.ModelID) (*Prepared, bool) {
 // Load returns the prepared model id, calling read for its bytes on a miss.
 // The bytes must hash to id; they are decoded, validated and prepared.
 func (c *Cache) Load(id inference.ModelID, read func() ([]byte, error)) (*Prepared, error) {
+	return c.load(id, read, true)
+}
+
+// LoadAddressed is Load for bytes whose hash is guaranteed by where they
+// were read from: a registered model's chunks are data contracts at CREATE2
+// addresses derived from their payloads' hashes, listed by a manifest at an
+// address derived from the model ID and the list, recorded by the registry
+// only after validate() hashed the whole. Hashing 16 MB again on every
+// cache miss would be the most expensive part of loading, for nothing.
+func (c *Cache) LoadAddressed(id inference.ModelID, read func() ([]byte, error)) (*Prepared, error) {
+	return c.load(id, read, false)
+}
+
+func (c *Cache) load(id inference.ModelID, read func() ([]byte, error), verify bool) (*Prepared, error) {
 	if p, ok := c.Get(id); ok {
 		return p, nil
 	}
@@ -97,10 +111,12 @@ func (c *Cache) Load(id inference.ModelID, read func() ([]byte, error)) (*Prepar
 	if err != nil {
 		return nil, err
 	}
-	if got := inference.ID(raw); got != id {
-		return nil, fmt.Errorf("model bytes hash to %x, not the requested %x", got, id)
+	if verify {
+		if got := inference.ID(raw); got != id {
+			return nil, fmt.Errorf("model bytes hash to %x, not the requested %x", got, id)
+		}
 	}
-	p, err := Prepare(c.backend, raw, c.log)
+	p, err := prepare(c.backend, raw, id, c.log)
 	if err != nil {
 		return nil, err
 	}
@@ -125,6 +141,10 @@ func (c *Cache) Load(id inference.ModelID, read func() ([]byte, error)) (*Prepar
 // Prepare decodes canonical model bytes and prepares them on backend, with
 // the reference backend as the fallback for a failing accelerated backend.
 func Prepare(backend inference.Backend, raw []byte, log *slog.Logger) (*Prepared, error) {
+	return prepare(backend, raw, inference.ID(raw), log)
+}
+
+func prepare(backend inference.Backend, raw []byte, id inference.ModelID, log *slog.Logger) (*Prepared, error) {
 	if log == nil {
 		log = slog.Default()
 	}
@@ -132,7 +152,7 @@ func Prepare(backend inference.Backend, raw []byte, log *slog.Logger) (*Prepared
 	if err != nil {
 		return nil, err
 	}
-	p := &Prepared{ID: inference.ID(raw), Model: m, Size: len(raw), Backend: backend.Name(), log: log}
+	p := &Prepared{ID: id, Model: m, Size: len(raw), Backend: backend.Name(), log: log}
 	if p.program, err = backend.Prepare(m); err != nil {
 		log.Warn("inference backend cannot prepare model; using the reference backend", "backend", backend.Name(), "err", err)
 		p.program, p.Backend = nil, reference.Backend{}.Name()
