@@ -61,6 +61,7 @@ preceded by "LABEL:" (the expected class). Lines starting with # are skipped.
 Flags:
 `)
 		fs.PrintDefaults()
+		fmt.Fprintf(stderr, "\nONNX ops it maps: %s\n", strings.Join(onnx.SupportedOps(), ", "))
 	}
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {

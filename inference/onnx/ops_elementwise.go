@@ -457,10 +457,11 @@ func opBinary(im *importer, n *onnxpb.NodeProto, a attrs) error {
 	}
 	_ = xv
 	switch op {
+	case "Add", "Mul":
 	case "Sub":
 		return unsupported(origin, "Sub of two activations: op set v1's Add takes positive multipliers (subtract a constant, or add a negated input)")
-	case "Div":
-		return unsupported(origin, "Div of two activations is not in op set v1")
+	default:
+		return unsupported(origin, "%s of two activations is not in op set v1 (with a scalar constant it is a lookup table)", op)
 	}
 	ta, tb, view, err := im.binaryOperands(origin, x, y)
 	if err != nil {

@@ -74,6 +74,13 @@ func TestRefusals(t *testing.T) {
 			g.Output(g.QDQ(g.Node("Sub", []string{a, b}), qOut), ob.Float, 1, 4)
 			return mustMarshal(t, g)
 		}, ErrUnsupported, []string{"Sub of two activations"}},
+		{"max of activations", func() []byte {
+			g := ob.New("max", 13)
+			a := g.QDQ(g.Input("a", ob.Float, 1, 4), qIn)
+			b := g.QDQ(g.Input("b", ob.Float, 1, 4), qMid)
+			g.Output(g.QDQ(g.Node("Max", []string{a, b}), qOut), ob.Float, 1, 4)
+			return mustMarshal(t, g)
+		}, ErrUnsupported, []string{"Max of two activations"}},
 		{"unquantized op output", func() []byte {
 			g := ob.New("noq", 13)
 			x := qdqInput(g, 1, 4)

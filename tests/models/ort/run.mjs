@@ -18,14 +18,21 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const require = createRequire(path.join(here, '../../tools/package.json'));
 const ort = require('onnxruntime-node');
 
-export async function session(file) {
+// session opens a model with the settings every comparison uses (extra
+// options, e.g. profiling, are added to them).
+export async function session(file, extra = {}) {
   return ort.InferenceSession.create(file, {
     executionProviders: ['cpu'],
     intraOpNumThreads: 1,
     interOpNumThreads: 1,
     graphOptimizationLevel: 'all',
     executionMode: 'sequential',
+    ...extra,
   });
+}
+
+export function ortInfo() {
+  return { versions: ort.env.versions };
 }
 
 const typed = {

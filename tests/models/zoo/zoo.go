@@ -201,3 +201,16 @@ func ReadManifest(dir string) ([]Model, error) {
 	}
 	return out, nil
 }
+
+// WriteIdentity writes a float [1] → Identity → [1] model: the cost of a
+// call that does nothing, for the benchmark.
+func WriteIdentity(path string) error {
+	g := ob.New("identity", 13)
+	x := g.Input("x", ob.Float, 1)
+	g.Output(g.Node("Identity", []string{x}), ob.Float, 1)
+	raw, err := g.Marshal()
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(path, raw, 0o644)
+}
