@@ -410,3 +410,24 @@ func TestQOperatorOps(t *testing.T) {
 		checkModel(t, g, 16, 1, 0.1)
 	})
 }
+
+// A QOperator model whose input is uint8 itself: the engine takes
+// uint8 − 128 as int8, with the zero point its first reader names.
+func TestUint8GraphInput(t *testing.T) {
+	r := rng(51)
+	g := ob.New("u8in", 13)
+	x := g.Input("x", ob.Uint8, 1, 2, 5, 5)
+	xs, xz := g.Params(qU8)
+	w := g.Init(ob.Int8Tensor("w", []int64{3, 2, 3, 3}, randInt8(r, 54, -127, 127)))
+	ws := g.Init(ob.FloatTensor("ws", nil, []float32{0.02}))
+	wz := g.Init(ob.Int8Tensor("wz", nil, []int8{0}))
+	ys, yz := g.Params(qMid)
+	y := g.Node("QLinearConv", []string{x, xs, xz, w, ws, wz, ys, yz}, ob.AttrInts("pads", 1, 1, 1, 1))
+	g.Output(y, ob.Int8, 1, 3, 5, 5)
+	res, gap := checkModel(t, g, 16, 1, 0.05)
+	in := res.Report.Inputs[0]
+	if in.Offset != -128 || in.ZeroPoint != qU8.Zero-128 || in.DType.String() != "int8" {
+		t.Errorf("input %+v", in)
+	}
+	t.Logf("%d of %d differ", gap.Differing, gap.Elements)
+}
