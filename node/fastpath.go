@@ -91,25 +91,32 @@ func (n *Node) serveFast(api *ethAPI, w http.ResponseWriter, r *http.Request, bo
 	if len(trimmed) == 0 || trimmed[0] != '{' || !bytes.Contains(body, []byte(`"eth_call"`)) {
 		return false
 	}
-	var req fastRequest
-	if err := json.Unmarshal(body, &req); err != nil || req.Version != "2.0" || req.Method != "eth_call" || !validID(req.ID) {
-		return false
-	}
-	params := req.Params
-	if len(params) < 1 || len(params) > 4 {
-		return false
-	}
 	var (
 		args      txArgs
 		block     *rpc.BlockNumberOrHash
 		overrides *stateOverride
 		blockOv   *blockOverrides
 	)
-	targets := []any{&args, &block, &overrides, &blockOv}
-	for i, p := range params {
-		if err := json.Unmarshal(p, targets[i]); err != nil {
+	// The common shape without reflection; anything else through
+	// encoding/json.
+	req, args, block, parsed := parseFastCall(body)
+	if !parsed {
+		req, args, block = fastRequest{}, txArgs{}, nil
+		if err := json.Unmarshal(body, &req); err != nil {
 			return false
 		}
+		if len(req.Params) < 1 || len(req.Params) > 4 {
+			return false
+		}
+		targets := []any{&args, &block, &overrides, &blockOv}
+		for i, p := range req.Params {
+			if err := json.Unmarshal(p, targets[i]); err != nil {
+				return false
+			}
+		}
+	}
+	if req.Version != "2.0" || req.Method != "eth_call" || !validID(req.ID) {
+		return false
 	}
 	result, err := n.callRecovered(api, r, args, block, overrides, blockOv)
 	var out []byte
