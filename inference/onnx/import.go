@@ -103,6 +103,9 @@ func Import(data []byte, opts Options) (*Result, error) {
 
 // ImportModel is Import for a parsed model.
 func ImportModel(m *onnxpb.ModelProto, opts Options) (*Result, error) {
+	if m == nil || m.Graph == nil || len(m.Graph.Node) == 0 {
+		return nil, malformed("no graph, or a graph without nodes")
+	}
 	opset, err := opsets(m)
 	if err != nil {
 		return nil, err
@@ -147,6 +150,11 @@ func ImportModel(m *onnxpb.ModelProto, opts Options) (*Result, error) {
 	}
 	if err := im.graphOutputs(g); err != nil {
 		return nil, err
+	}
+	for _, vi := range g.Input {
+		if v := im.vals[vi.Name]; v != nil && v.kind == kFloatInput && v.in.q == nil {
+			im.note("input %q is never quantized (unused): the converted model takes no bytes for it", vi.Name)
+		}
 	}
 	// The call's input is the ONNX inputs in their ONNX order.
 	sort.SliceStable(im.g.inputs, func(a, b int) bool { return im.inputPos[im.g.inputs[a]] < im.inputPos[im.g.inputs[b]] })
