@@ -79,6 +79,30 @@ func TestInferenceEndToEnd(t *testing.T) {
 		t.Fatalf("eth_call to the precompile: %s, want 0x%s", got, want)
 	}
 
+	// Gas estimation runs the precompile through the same factory: a
+	// transaction with exactly the estimate succeeds.
+	runArgs := []string{user, "run(bytes32,bytes)", oddID, "0x" + oddInput}
+	estimate := cast(t, n, append([]string{"estimate"}, runArgs...)...)
+	castSend(t, n, append([]string{"--gas-limit", estimate}, runArgs...)...)
+
+	// A callTracer trace shows the inline call to 0x0A00 and its output.
+	runData := strings.TrimSpace(run(t, setup.e2eDir, forgeEnv(t.TempDir()), filepath.Join(setup.toolsBin, "cast"), "calldata", "run(bytes32,bytes)", oddID, "0x"+oddInput))
+	trace := rpc(t, n, "debug_traceCall", map[string]any{"from": addr0, "to": user, "data": runData}, "latest", map[string]any{"tracer": "callTracer"})
+	var frame struct {
+		Calls []struct {
+			To     string `json:"to"`
+			Type   string `json:"type"`
+			Output string `json:"output"`
+		} `json:"calls"`
+	}
+	if err := json.Unmarshal(trace, &frame); err != nil || len(frame.Calls) == 0 {
+		t.Fatalf("callTracer: %s (%v)", trace, err)
+	}
+	inner := frame.Calls[0]
+	if !strings.EqualFold(inner.To, "0x0000000000000000000000000000000000000a00") || inner.Type != "STATICCALL" || !strings.Contains(inner.Output, want) {
+		t.Fatalf("trace of the inline call: %+v, want a STATICCALL to 0x0A00 returning %s", inner, want)
+	}
+
 	// Freshness: observe now, then a fresh call succeeds...
 	input := "0x01020304"
 	castSend(t, n, user, "observe()")
