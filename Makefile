@@ -4,6 +4,7 @@ BIN      := build/bin/infergeth
 SHARED   ?= ../shared
 
 .PHONY: all build devnet test test-go test-vectors bench fuzz vectors clean tools test-statetest test-e2e
+.PHONY: cuda cuda-check cuda-ptx gpu-build
 .PHONY: contracts contracts-check test-contracts
 .PHONY: test-onnx models
 
@@ -94,3 +95,23 @@ bench: build
 
 clean:
 	rm -rf build
+
+## cuda: the GPU binary (build tag cuda, gorgonia.org/cu) on a machine with
+## CUDA in /usr/local/cuda; it needs an NVIDIA driver and GPU to run (docs/cuda.md).
+cuda:
+	$(GO) build -tags cuda -o build/bin/infergeth-cuda ./cmd/infergeth
+
+## cuda-check: the cuda build compiles and vets (with ../shared/tools/cuda-build-env
+## where there is no CUDA), the kernels pass in the CPU emulator, and the cuda
+## binaries pass on a stand-in driver that runs that emulator; .ci/run runs it.
+cuda-check:
+	SHARED=$(SHARED) GO=$(GO) ./tests/gpu/cuda-check.sh
+
+## cuda-ptx: regenerate inference/cuda/kernels/*.ptx from infergeth.cu with nvcc
+## (Debian's CUDA 11.8 toolkit, fetched once, where there is none).
+cuda-ptx:
+	./inference/cuda/kernels/mkptx.sh
+
+## gpu-build: the test and benchmark binaries that tests/gpu/run.sh runs on a GPU machine.
+gpu-build:
+	SHARED=$(SHARED) ./tests/gpu/build.sh
