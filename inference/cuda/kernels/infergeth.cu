@@ -26,7 +26,7 @@
 #define IMMA_BM 128     // rows of A per block
 #define IMMA_BN 128     // rows of B (output columns) per block
 #define IMMA_BK 64      // bytes of K per pipeline stage
-#define IMMA_LDS 80     // shared row stride: 64 bytes + 16 of padding (no bank conflicts)
+#define IMMA_STAGES 3   // pipeline depth
 #define IMMA_LDT 132    // int32 row stride of the epilogue's half tile (64 x 128, 33792 bytes)
 #define IMMA_THREADS 256
 #define DP4A_ROWS 8     // rows of A per block in the dp4a kernel
@@ -67,15 +67,23 @@ IG_DEVICE void epilogue(int dot, long long bz, long long m, long long n, const i
 // ig_gemm_imma: tensor-core GEMM (mma.sync m16n8k32 s8). Grid: x = batch *
 // mTiles (mTiles = ceil(M/128)), y = ceil(N/128); block: 256 threads, 8 warps
 // in a 2x4 grid, each warp a 64x32 tile of 4x4 mma tiles. K advances 64
-// bytes per stage through a two-stage cp.async pipeline in shared memory.
+// bytes per stage through a three-stage cp.async pipeline in shared memory
+// (3 x 16 KiB: the 48 KiB a kernel gets without cuFuncSetAttribute).
 // A, B and their batch strides must be 16-byte aligned; Kp % 16 == 0.
+//
+// Shared rows are 64 bytes, four 16-byte chunks, stored swizzled: logical
+// chunk c of row r sits at chunk c ^ ((r >> 1) & 3), so the eight rows one
+// ldmatrix phase reads (same c, rows 8j..8j+7) fall in eight different
+// 16-byte bank groups.
+IG_DEVICE int swz(int row, int chunk) { return row * IMMA_BK + ((chunk ^ ((row >> 1) & 3)) << 4); }
+
 IG_GLOBAL void IG_LAUNCH_BOUNDS(IMMA_THREADS, 2)
     ig_gemm_imma(const signed char* A, const signed char* B, const int* rowTerm, const int* colTerm,
                  const int* mult, const int* shift, void* out, long long M, long long N,
                  long long Kp, long long mTiles, long long strideA, long long strideB,
                  long long strideRow, long long strideCol, long long strideOut, long long zy,
                  long long qmin, long long qmax, long long osize) {
-  IG_SMEM(smem, 2 * 2 * IMMA_BM * IMMA_LDS);  // [stage][A, B][row][IMMA_LDS]
+  IG_SMEM(smem, IMMA_STAGES * 2 * IMMA_BM * IMMA_BK);  // [stage][A, B][row][64 bytes, swizzled]
   const int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5;
   const long long bz = blockIdx.x / mTiles;
   const long long m0 = (blockIdx.x % mTiles) * IMMA_BM;
@@ -96,42 +104,47 @@ IG_GLOBAL void IG_LAUNCH_BOUNDS(IMMA_THREADS, 2)
   // Each stage is 128 rows x 64 bytes of A and of B: 512 16-byte chunks
   // each, two per thread. Chunks outside the matrix are zero-filled.
   auto load = [&](int stage, long long kt) {
-    unsigned char* sA = smem + stage * 2 * IMMA_BM * IMMA_LDS;
-    unsigned char* sB = sA + IMMA_BM * IMMA_LDS;
+    unsigned char* sA = smem + stage * 2 * IMMA_BM * IMMA_BK;
+    unsigned char* sB = sA + IMMA_BM * IMMA_BK;
 #pragma unroll
     for (int i = 0; i < 2; i++) {
       const int c = tid + i * IMMA_THREADS;
-      const int row = c >> 2, col = (c & 3) * 16;
-      const long long k = kt * IMMA_BK + col;
+      const int row = c >> 2, chunk = c & 3;
+      const long long k = kt * IMMA_BK + chunk * 16;
       const bool inK = k < Kp;
       const bool va = inK && m0 + row < M;
       const bool vb = inK && n0 + row < N;
-      cp_async16(sA + row * IMMA_LDS + col, va ? A + (m0 + row) * Kp + k : A, va);
-      cp_async16(sB + row * IMMA_LDS + col, vb ? B + (n0 + row) * Kp + k : B, vb);
+      cp_async16(sA + swz(row, chunk), va ? A + (m0 + row) * Kp + k : A, va);
+      cp_async16(sB + swz(row, chunk), vb ? B + (n0 + row) * Kp + k : B, vb);
     }
   };
 
+  // Tile kt lives in stage kt % IMMA_STAGES and in commit group kt (the
+  // prologue commits tiles 0 and 1, each iteration one more, possibly empty).
   const long long kTiles = (Kp + IMMA_BK - 1) / IMMA_BK;
-  load(0, 0);
-  cp_async_commit();
-  for (long long kt = 0; kt < kTiles; kt++) {
-    if (kt + 1 < kTiles) load((int)((kt + 1) & 1), kt + 1);
-    cp_async_commit();
-    cp_async_wait<1>();  // this thread's copies of stage kt have landed
-    sync_threads();      // and everyone else's
-    const unsigned char* sA = smem + (kt & 1) * 2 * IMMA_BM * IMMA_LDS;
-    const unsigned char* sB = sA + IMMA_BM * IMMA_LDS;
 #pragma unroll
-    for (int ks = 0; ks < IMMA_BK; ks += 32) {
+  for (int s = 0; s < IMMA_STAGES - 1; s++) {
+    if (s < kTiles) load(s, s);
+    cp_async_commit();
+  }
+  for (long long kt = 0; kt < kTiles; kt++) {
+    cp_async_wait<IMMA_STAGES - 2>();  // this thread's copies of tile kt have landed
+    sync_threads();  // everyone's have, and everyone is done with tile kt-1
+    // Prefetch tile kt+2 into the stage tile kt-1 used.
+    if (kt + IMMA_STAGES - 1 < kTiles) load((int)((kt + IMMA_STAGES - 1) % IMMA_STAGES), kt + IMMA_STAGES - 1);
+    cp_async_commit();
+    const unsigned char* sA = smem + (int)(kt % IMMA_STAGES) * 2 * IMMA_BM * IMMA_BK;
+    const unsigned char* sB = sA + IMMA_BM * IMMA_BK;
+#pragma unroll
+    for (int ks = 0; ks < IMMA_BK / 16; ks += 2) {  // ks: the k32 step's first chunk
       unsigned a[4][4], b[4][2];
 #pragma unroll
       for (int mt = 0; mt < 4; mt++)
-        ldmatrix_x4(a[mt], sA + (wm + mt * 16 + (lane & 15)) * IMMA_LDS + ks + (lane >> 4) * 16);
+        ldmatrix_x4(a[mt], sA + swz(wm + mt * 16 + (lane & 15), ks + (lane >> 4)));
 #pragma unroll
       for (int np = 0; np < 2; np++) {
         unsigned r[4];
-        ldmatrix_x4(r, sB + (wn + np * 16 + ((lane >> 4) << 3) + (lane & 7)) * IMMA_LDS + ks +
-                           ((lane >> 3) & 1) * 16);
+        ldmatrix_x4(r, sB + swz(wn + np * 16 + ((lane >> 4) << 3) + (lane & 7), ks + ((lane >> 3) & 1)));
         b[2 * np][0] = r[0];
         b[2 * np][1] = r[1];
         b[2 * np + 1][0] = r[2];
@@ -142,11 +155,11 @@ IG_GLOBAL void IG_LAUNCH_BOUNDS(IMMA_THREADS, 2)
 #pragma unroll
         for (int nt = 0; nt < 4; nt++) mma_s8(acc[mt][nt], a[mt], b[nt]);
     }
-    sync_threads();  // the next iteration overwrites the other stage only after all warps are done
   }
+  sync_threads();  // every warp is done with the last tile before the epilogue reuses the buffer
 
-  // The epilogue goes through shared memory (free now: every copy has
-  // landed and every warp is past the last stage), half a tile at a time,
+  // The epilogue goes through shared memory (free now: every real copy has
+  // landed and every warp is past the last tile), half a tile at a time,
   // so that each thread requantizes whole rows' worth of elements in a
   // short loop and the global stores are coalesced along n.
   int* tile = reinterpret_cast<int*>(smem);  // [64][IMMA_LDT]
