@@ -21,8 +21,8 @@ type Backend struct {
 	info   DeviceInfo
 	budget int64
 
-	w        *worker
-	ex       *executor // used on the worker goroutine only
+	lock     *devLock
+	ex       *executor // used under lock only
 	disabled atomic.Bool
 	faults   atomic.Int64
 }
@@ -33,7 +33,7 @@ type Backend struct {
 // reference spends the GPU's fixed 10-30 µs per node on 2^14 MACs.
 const referenceMinNodeMACs = 1 << 14
 
-// open makes the device on the worker's thread.
+// open makes the device, its context current on the calling thread.
 type openFunc func() (device, DeviceInfo, error)
 
 func newBackend(cfg Config, open openFunc) (*Backend, error) {
@@ -61,15 +61,16 @@ func newBackend(cfg Config, open openFunc) (*Backend, error) {
 		b.ex.kernel = cfg.kernel
 		return nil
 	}
+	bind := func() error { return b.ex.dev.bind() }
 	stop := func() {
 		b.ex.close()
 		b.ex.dev.close()
 	}
-	w, err := startWorker(start, stop)
+	lock, err := startDevLock(start, bind, stop)
 	if err != nil {
 		return nil, err
 	}
-	b.w = w
+	b.lock = lock
 	return b, nil
 }
 
@@ -86,7 +87,7 @@ func (b *Backend) Faults() int64 { return b.faults.Load() }
 // the CPU.
 func (b *Backend) Close() {
 	b.disabled.Store(true)
-	b.w.close()
+	b.lock.close()
 }
 
 // Prepare implements inference.Backend. Nodes of at least MinNodeMACs
@@ -161,7 +162,7 @@ func (b *Backend) gpuNode(id inference.ModelID, p *densePlan, cpu reference.Node
 		if b.disabled.Load() {
 			return cpu(in, out)
 		}
-		err := b.w.do(func() error {
+		err := b.lock.do(func() error {
 			if b.disabled.Load() {
 				return errDisabled
 			}
@@ -179,7 +180,7 @@ func (b *Backend) gpuNode(id inference.ModelID, p *densePlan, cpu reference.Node
 // fault logs a GPU failure; one that may have broken the device takes the
 // GPU out of use for the rest of the process.
 func (b *Backend) fault(id inference.ModelID, p *densePlan, err error) {
-	if err == errDisabled || err == errWorkerClosed {
+	if err == errDisabled || err == errClosed {
 		return
 	}
 	b.faults.Add(1)

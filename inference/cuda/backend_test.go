@@ -59,7 +59,7 @@ func TestConvChunksGoDevice(t *testing.T) {
 		}
 	}
 	for _, chunk := range []int{1, 200, 5000} {
-		b.w.do(func() error { b.ex.chunkBytes = chunk; return nil })
+		b.lock.do(func() error { b.ex.chunkBytes = chunk; return nil })
 		checkCases(t, b, cases)
 	}
 }
@@ -193,13 +193,13 @@ func TestWeightCacheEviction(t *testing.T) {
 		checkCases(t, b, cases)
 	}
 	var used int64
-	b.w.do(func() error { used = b.ex.weights.used; return nil })
+	b.lock.do(func() error { used = b.ex.weights.used; return nil })
 	if used > budget {
 		t.Errorf("weights in use %d exceed the budget %d", used, budget)
 	}
 	// What the device holds is the cache plus the scratch buffer.
 	var scratch int
-	b.w.do(func() error { scratch = b.ex.scratchSize; return nil })
+	b.lock.do(func() error { scratch = b.ex.scratchSize; return nil })
 	if got := dev.inUse(); int64(got) != used+int64(scratch) {
 		t.Errorf("device holds %d bytes; cache %d + scratch %d", got, used, scratch)
 	}
@@ -263,7 +263,7 @@ func runConcurrently(t *testing.T, b *Backend, cases []diffCase, g int) {
 }
 
 // A backend whose device does not open is an error (runtime logs it and
-// goes on without the GPU), and the worker is gone.
+// goes on without the GPU).
 func TestOpenFailure(t *testing.T) {
 	_, err := newBackend(Config{}, func() (device, DeviceInfo, error) {
 		return nil, DeviceInfo{}, errors.New("no CUDA-capable device is detected")

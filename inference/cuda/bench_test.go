@@ -29,7 +29,7 @@ func BenchmarkGEMM(b *testing.B) {
 		b.Run(fmt.Sprintf("m=%d_n=%d_k=%d", m, n, k), func(b *testing.B) {
 			var bufs []devPtr
 			var l launchSpec
-			err := be.w.do(func() error {
+			err := be.lock.do(func() error {
 				d := be.ex.dev
 				r := rand.New(rand.NewPCG(uint64(m), uint64(n)))
 				put := func(size int, fill func([]byte)) (devPtr, error) {
@@ -74,7 +74,7 @@ func BenchmarkGEMM(b *testing.B) {
 				l = gemmLaunch(g, kernelAuto)
 				return nil
 			})
-			defer be.w.do(func() error {
+			defer be.lock.do(func() error {
 				for _, p := range bufs {
 					_ = be.ex.dev.free(p)
 				}
@@ -84,7 +84,7 @@ func BenchmarkGEMM(b *testing.B) {
 				b.Fatal(err)
 			}
 			run := func(times int) error {
-				return be.w.do(func() error {
+				return be.lock.do(func() error {
 					for i := 0; i < times; i++ {
 						if err := be.ex.dev.launch(l); err != nil {
 							return err

@@ -14,7 +14,7 @@ import (
 // dense node runs on the GPU; smaller nodes run on the CPU.
 //
 // Why 2^21 (about two million): a node on the GPU pays a fixed cost of
-// 10-30 µs (handing the call to the worker thread, copying the input to
+// 10-30 µs (taking the device, copying the input to
 // the device, the kernel launch, copying the output back and waiting for
 // it), whatever its size. The CPU kernels (inference/cpu, AVX-512 VNNI) run
 // about 100 GMAC/s on one core for shapes like these (INFERENCE.md), so in

@@ -12,17 +12,16 @@ import (
 )
 
 // New starts a Backend on CUDA device cfg.Device: it creates the device's
-// context on a worker goroutine locked to its OS thread and JIT-compiles
-// the embedded PTX there. It fails, and the caller runs without the GPU,
+// context and JIT-compiles the embedded PTX into it. It fails, and the caller runs without the GPU,
 // when there is no such device, the device is older than compute
 // capability 8.0, or the context or the module cannot be made.
 func New(cfg Config) (*Backend, error) {
 	return newBackend(cfg, func() (device, DeviceInfo, error) { return openCU(cfg.Device) })
 }
 
-// cuDevice is a device through gorgonia.org/cu. Its context is current on
-// the worker's thread, where every method runs (cu's functions act on the
-// calling thread's current context).
+// cuDevice is a device through gorgonia.org/cu. cu's functions act on the
+// calling thread's current context: the device lock binds it (bind) to the
+// thread of each call, which stays locked to that thread for the call.
 type cuDevice struct {
 	ctx cu.CUContext
 	mod cu.Module
@@ -91,6 +90,13 @@ func wrap(op string, err error) error {
 		return fmt.Errorf("%w: %s: %v", errOutOfMemory, op, err)
 	}
 	return fmt.Errorf("cuda: %s: %w", op, err)
+}
+
+func (d *cuDevice) bind() error {
+	if err := cu.SetCurrentContext(d.ctx); err != nil {
+		return wrap("making the context current", err)
+	}
+	return nil
 }
 
 func (d *cuDevice) alloc(n int) (devPtr, error) {

@@ -9,8 +9,10 @@ type devPtr uint64
 // launches on one stream, in order. The cuda build's implementation goes
 // through gorgonia.org/cu (cu.go); the cudaemu build's runs the kernels'
 // source on the CPU (emu.go); tests use a model in Go. Every method is
-// called on the worker goroutine only (worker.go).
+// called under the device lock (devlock.go), after bind.
 type device interface {
+	// bind makes the device's context current on the calling OS thread.
+	bind() error
 	// alloc returns n bytes of device memory, 256-byte aligned, or an error
 	// matching errOutOfMemory when the device has no room.
 	alloc(n int) (devPtr, error)

@@ -9,7 +9,7 @@
 // importguard_test.go enforces it). The untagged files are the host half
 // that every build compiles and tests: which node goes to the GPU, how its
 // operands are packed and its bias and zero points folded, the weight
-// cache, the worker that owns the device.
+// cache, the lock that serializes the device's calls.
 //
 // Start here:
 //
@@ -20,8 +20,8 @@
 //     threshold (config.go), the CPU below it and whenever the GPU fails.
 //   - plan.go: a dense node as a GEMM with folded terms; exec.go: one
 //     node's run on a device (device.go), weights kept by lru.go.
-//   - worker.go: the one goroutine, locked to its OS thread, that owns the
-//     CUDA context and serves every caller.
+//   - devlock.go: every device call, from any goroutine, one at a time, on
+//     an OS thread locked for the call with the CUDA context current.
 //   - cu.go, embed.go (tag cuda): the device through gorgonia.org/cu.
 //   - emu.go, emu.cc, kernels/emu.h (tag cudaemu): the same kernel source
 //     run on the CPU, so that it is tested on machines without a GPU.

@@ -52,6 +52,8 @@ type emuDevice struct {
 	sizes    map[devPtr]int64
 }
 
+func (d *emuDevice) bind() error { return nil }
+
 func (d *emuDevice) alloc(n int) (devPtr, error) {
 	size := int64(roundUp(max(n, 1), 256))
 	if d.used+size > d.capacity {

@@ -10,7 +10,7 @@ const im2colChunkBytes = 32 << 20
 
 // executor runs dense nodes on a device: one node per call, synchronously.
 // Its state (the weight cache, the scratch buffer, the staging buffer)
-// belongs to the worker goroutine.
+// is used under the device lock only.
 type executor struct {
 	dev     device
 	weights *weightCache

@@ -43,6 +43,8 @@ func (d *goDevice) check(op string) error {
 	return nil
 }
 
+func (d *goDevice) bind() error { return nil }
+
 func (d *goDevice) alloc(n int) (devPtr, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()

@@ -63,7 +63,7 @@ func TestGPUConvChunks(t *testing.T) {
 			cases = append(cases, c)
 		}
 	}
-	if err := b.w.do(func() error { b.ex.chunkBytes = 4096; return nil }); err != nil {
+	if err := b.lock.do(func() error { b.ex.chunkBytes = 4096; return nil }); err != nil {
 		t.Fatal(err)
 	}
 	checkCases(t, b, cases)
@@ -92,7 +92,7 @@ func TestGPUOutOfMemory(t *testing.T) {
 	b := gpuBackend(t, Config{Force: true, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	cases := randomCases(23, 3, smallSizes)
 	var hog []devPtr
-	err := b.w.do(func() error {
+	err := b.lock.do(func() error {
 		b.ex.close() // drop cached weights and the scratch buffer
 		for chunk := 1 << 30; chunk >= 1<<16; {
 			p, err := b.ex.dev.alloc(chunk)
@@ -118,7 +118,7 @@ func TestGPUOutOfMemory(t *testing.T) {
 	if b.disabled.Load() {
 		t.Fatalf("running out of memory took the GPU out of use")
 	}
-	if err := b.w.do(func() error {
+	if err := b.lock.do(func() error {
 		for _, p := range hog {
 			if err := b.ex.dev.free(p); err != nil {
 				return err

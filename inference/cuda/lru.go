@@ -13,7 +13,7 @@ import (
 // byte budget; the least recently used model leaves first. A model's nodes
 // are uploaded on their first run. Because a model ID is the hash of the
 // model's bytes, a cached entry is never stale: the cache changes how fast
-// a node runs, never what it computes. Used on the worker goroutine only.
+// a node runs, never what it computes. Used under the device lock only.
 type weightCache struct {
 	budget int64
 	used   int64
