@@ -94,11 +94,31 @@ func (b *Backend) Close() {
 // multiply-accumulates (every dense node with Force) run on the GPU; a model
 // without such a node is prepared on the CPU backend whole.
 func (b *Backend) Prepare(m *inference.Model) (inference.Program, error) {
+	return b.prepare(m, b.cfg.Force)
+}
+
+// Forced is the same device with every dense node on the GPU, whatever its
+// size: what `--backend cuda` selects for tests and benchmarks, while the
+// thresholded backend itself is what `auto` picks.
+func (b *Backend) Forced(name string) inference.Backend { return forcedBackend{b, name} }
+
+type forcedBackend struct {
+	b    *Backend
+	name string
+}
+
+func (f forcedBackend) Name() string { return f.name }
+
+func (f forcedBackend) Prepare(m *inference.Model) (inference.Program, error) {
+	return f.b.prepare(m, true)
+}
+
+func (b *Backend) prepare(m *inference.Model, force bool) (inference.Program, error) {
 	plans := map[int]*densePlan{}
 	var weightBytes int64
 	plan := func(min uint64) {
 		for i := range m.Nodes {
-			if plans[i] != nil || (!b.cfg.Force && m.NodeMACs(i) < min) {
+			if plans[i] != nil || (!force && m.NodeMACs(i) < min) {
 				continue
 			}
 			if p := planNode(m, i); p != nil {

@@ -12,7 +12,7 @@ import (
 	"github.com/infergeth/infergeth/inference/cuda"
 )
 
-// gpuBackend is the CUDA backend of the `cuda` build, started once per
+// gpuBackends are the CUDA backend of the `cuda` build, started once per
 // process: nil (logged) when the GPU is turned off (INFERGETH_CUDA=off) or
 // cannot be used (no device of compute capability 8.0, no context, PTX that
 // does not load), and every model then runs on the CPU. The environment
@@ -20,9 +20,9 @@ import (
 // every dense node on the GPU (tests/gpu/run.sh). Programs prepared on it
 // compute on the CPU whatever the GPU cannot, with the CPU kernels of
 // cpuBackend where this machine has them, else the reference.
-func gpuBackend() inference.Backend {
+func gpuBackends() []inference.Backend {
 	if b := gpu(); b != nil {
-		return b
+		return []inference.Backend{b, b.Forced("cuda")}
 	}
 	return nil
 }
@@ -40,6 +40,9 @@ var gpu = sync.OnceValue(func() *cuda.Backend {
 	}
 	cfg.CPU = cpuBackend() // nil: the reference backend
 	cfg.Log = log
+	if cfg.Name == "" {
+		cfg.Name = "cuda-auto" // the threshold; "cuda" is the forced view
+	}
 	b, err := cuda.New(cfg)
 	if err != nil {
 		log.Warn("cuda: no usable GPU; running on the CPU", "err", err)

@@ -4,7 +4,7 @@ package runtime
 
 import "github.com/infergeth/infergeth/inference"
 
-// gpuBackend: the default build has no GPU support. It must never import
+// gpuBackends: the default build has no GPU support. It must never import
 // gorgonia.org/cu, whose init exits the process on a machine without a GPU
 // (ARCHITECTURE.md decision 7).
-func gpuBackend() inference.Backend { return nil }
+func gpuBackends() []inference.Backend { return nil }
