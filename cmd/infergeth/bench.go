@@ -1,9 +1,7 @@
 package main
 
 import (
-	"fmt"
 	"io"
-	"sort"
 )
 
 // benchCommands are the `infergeth bench` subcommands. Each lives in its
@@ -17,22 +15,5 @@ func benchCommands() map[string]command {
 }
 
 func runBench(args []string, stdout, stderr io.Writer) error {
-	cmds := benchCommands()
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" {
-		fmt.Fprintln(stderr, "Usage: infergeth bench COMMAND [arguments]\n\nCommands:")
-		names := make([]string, 0, len(cmds))
-		for n := range cmds {
-			names = append(names, n)
-		}
-		sort.Strings(names)
-		for _, n := range names {
-			fmt.Fprintf(stderr, "  %-8s %s\n", n, cmds[n].summary)
-		}
-		return errUsage
-	}
-	c, ok := cmds[args[0]]
-	if !ok {
-		return fmt.Errorf("unknown command %q (try: infergeth bench -h)", args[0])
-	}
-	return c.run(args[1:], stdout, stderr)
+	return dispatch("bench", benchCommands(), args, stdout, stderr)
 }

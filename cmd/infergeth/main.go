@@ -73,3 +73,25 @@ func usage(w io.Writer, cmds map[string]command) {
 	}
 	fmt.Fprintln(w, "\nRun 'infergeth COMMAND -h' for a command's flags.")
 }
+
+// dispatch runs the subcommand of `infergeth group` that args name, or
+// prints the group's commands.
+func dispatch(group string, cmds map[string]command, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" {
+		fmt.Fprintf(stderr, "Usage: infergeth %s COMMAND [arguments]\n\nCommands:\n", group)
+		names := make([]string, 0, len(cmds))
+		for n := range cmds {
+			names = append(names, n)
+		}
+		sort.Strings(names)
+		for _, n := range names {
+			fmt.Fprintf(stderr, "  %-8s %s\n", n, cmds[n].summary)
+		}
+		return errUsage
+	}
+	c, ok := cmds[args[0]]
+	if !ok {
+		return fmt.Errorf("unknown command %q (try: infergeth %s -h)", args[0], group)
+	}
+	return c.run(args[1:], stdout, stderr)
+}

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"sort"
 	"strings"
 
 	"github.com/infergeth/infergeth/inference"
@@ -27,24 +26,7 @@ func modelCommands() map[string]command {
 }
 
 func runModel(args []string, stdout, stderr io.Writer) error {
-	cmds := modelCommands()
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" {
-		fmt.Fprintln(stderr, "Usage: infergeth model COMMAND [arguments]\n\nCommands:")
-		names := make([]string, 0, len(cmds))
-		for n := range cmds {
-			names = append(names, n)
-		}
-		sort.Strings(names)
-		for _, n := range names {
-			fmt.Fprintf(stderr, "  %-8s %s\n", n, cmds[n].summary)
-		}
-		return errUsage
-	}
-	c, ok := cmds[args[0]]
-	if !ok {
-		return fmt.Errorf("unknown command %q (try: infergeth model -h)", args[0])
-	}
-	return c.run(args[1:], stdout, stderr)
+	return dispatch("model", modelCommands(), args, stdout, stderr)
 }
 
 // loadModel reads and decodes a model file.
