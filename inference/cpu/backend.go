@@ -9,8 +9,9 @@ import (
 
 // Backend is the `cpu` backend: the reference program with the dense ops
 // (FullyConnected, Conv2D, DepthwiseConv2D, MatMul) replaced by kernels of
-// one Path, and MaxPool2D, Transpose, Add (equal shapes), LayerNorm and
-// RMSNorm by typed Go loops over the reference's own arithmetic. It is stateless; Prepare's programs own their packed weights.
+// one Path, and every other op except Reshape (a single copy already) by
+// typed Go loops computing the reference's integers. It is stateless;
+// Prepare's programs own their packed weights.
 type Backend struct {
 	path Path
 }
@@ -74,15 +75,34 @@ func (b *Backend) Prepare(m *inference.Model) (inference.Program, error) {
 		case *inference.MatMulAttrs:
 			overrides[i] = matMul(ks, pool, ts, out, a)
 		case *inference.Pool2DAttrs:
-			if n.Op == inference.OpMaxPool2D {
-				overrides[i] = maxPool2D(ts, out, a)
-			}
+			overrides[i] = pool2D(pool, ts, out, a, n.Op == inference.OpAvgPool2D)
 		case *inference.TransposeAttrs:
-			overrides[i] = transpose(ts, out, a)
+			overrides[i] = transpose(pool, ts, out, a)
 		case *inference.AddAttrs:
 			overrides[i] = add(ts, out, a)
+		case *inference.MulAttrs:
+			overrides[i] = mul(ts, out, a)
+		case *inference.RequantizeAttrs:
+			overrides[i] = requantize(ts, out, a)
+		case *inference.ClampAttrs:
+			overrides[i] = clamp(ts, a)
+		case *inference.MeanAttrs:
+			overrides[i] = mean(pool, ts, out, a)
+		case *inference.ConcatAttrs:
+			overrides[i] = concat(ts, out, a)
+		case *inference.ArgMaxAttrs:
+			overrides[i] = argMax(ts, a)
+		case *inference.SoftmaxAttrs:
+			overrides[i] = softmax(pool, ts, out, a)
 		case *inference.NormAttrs:
 			overrides[i] = norm(pool, ts, out, a, n.Op == inference.OpRMSNorm)
+		case *inference.NoAttrs:
+			switch n.Op {
+			case inference.OpLookup:
+				overrides[i] = lookup(ts)
+			case inference.OpGather:
+				overrides[i] = gather(ts, out)
+			}
 		}
 	}
 	p, err := reference.NewProgram(m, overrides)

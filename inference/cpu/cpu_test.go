@@ -533,26 +533,33 @@ func TestConcurrentRuns(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		var wg sync.WaitGroup
-		errs := make(chan error, len(ins)*20)
-		for i := range ins {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				for rep := 0; rep < 20; rep++ {
-					got, err := prog.Run(ins[i])
-					if err != nil || !bytes.Equal(got, wants[i]) {
-						errs <- fmt.Errorf("%s: goroutine %d rep %d: err %v, equal %v", b.Path(), i, rep, err, bytes.Equal(got, wants[i]))
-						return
-					}
+		runConcurrently(t, b.Path().String(), prog, ins, wants, 20)
+	}
+}
+
+// runConcurrently runs prog in one goroutine per input, reps times each,
+// and fails on any answer other than wants.
+func runConcurrently(t *testing.T, name string, prog inference.Program, ins, wants [][]byte, reps int) {
+	t.Helper()
+	var wg sync.WaitGroup
+	errs := make(chan error, len(ins))
+	for i := range ins {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for rep := 0; rep < reps; rep++ {
+				got, err := prog.Run(ins[i])
+				if err != nil || !bytes.Equal(got, wants[i]) {
+					errs <- fmt.Errorf("%s: goroutine %d rep %d: err %v, equal %v", name, i, rep, err, bytes.Equal(got, wants[i]))
+					return
 				}
-			}()
-		}
-		wg.Wait()
-		close(errs)
-		for err := range errs {
-			t.Error(err)
-		}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
 	}
 }
 
@@ -713,127 +720,5 @@ func TestFallbacks(t *testing.T) {
 			}
 		}
 		check(t, name, m, g.activations(m.InputBytes()))
-	}
-}
-
-// TestMaxPool2D and TestTranspose cover the data-movement overrides.
-func TestMaxPool2D(t *testing.T) {
-	g := newGen(13)
-	for i := 0; i < 80; i++ {
-		dt := []inference.DType{inference.Int8, inference.Int16}[g.intn(2)]
-		kh, kw := 1+g.intn(4), 1+g.intn(4)
-		a := inference.Pool2DAttrs{KernelH: uint32(kh), KernelW: uint32(kw), StrideH: uint32(1 + g.intn(3)), StrideW: uint32(1 + g.intn(3))}
-		a.PadTop, a.PadBottom = uint32(g.intn(kh)), uint32(g.intn(kh))
-		a.PadLeft, a.PadRight = uint32(g.intn(kw)), uint32(g.intn(kw))
-		h, w, c, batch := kh+g.intn(8), kw+g.intn(8), 1+g.intn(20), 1+g.intn(2)
-		var b inference.Builder
-		x := b.Input(inference.Spec{DType: dt, ZeroPoint: g.zeroPoint(dt), Shape: []int{batch, h, w, c}})
-		oh := inference.ConvOutput(h, kh, int(a.StrideH), 1, int(a.PadTop), int(a.PadBottom))
-		ow := inference.ConvOutput(w, kw, int(a.StrideW), 1, int(a.PadLeft), int(a.PadRight))
-		y := b.Node(inference.OpMaxPool2D, &a, inference.Spec{DType: dt, ZeroPoint: b.Tensor(x).ZeroPoint, Shape: []int{batch, oh, ow, c}}, x)
-		b.Output(y)
-		m, _, err := b.Build()
-		if err != nil {
-			t.Fatal(err)
-		}
-		n := batch * h * w * c * dt.Size()
-		check(t, fmt.Sprintf("maxpool %s x=%v %+v", dt, []int{batch, h, w, c}, a), m, g.activations(n), g.activations(n))
-	}
-}
-
-func TestTranspose(t *testing.T) {
-	g := newGen(14)
-	for i := 0; i < 80; i++ {
-		dt := []inference.DType{inference.Int8, inference.Int16, inference.Int32}[g.intn(3)]
-		r := 1 + g.intn(6)
-		shape := make([]int, r)
-		elems := 1
-		for d := range shape {
-			shape[d] = 1 + g.intn(5)
-			elems *= shape[d]
-		}
-		perm := g.r.Perm(r)
-		var a inference.TransposeAttrs
-		oshape := make([]int, r)
-		for d, p := range perm {
-			a.Perm[d] = uint32(p)
-			oshape[d] = shape[p]
-		}
-		var b inference.Builder
-		x := b.Input(inference.Spec{DType: dt, ZeroPoint: g.zeroPoint(dt), Shape: shape})
-		y := b.Node(inference.OpTranspose, &a, inference.Spec{DType: dt, ZeroPoint: b.Tensor(x).ZeroPoint, Shape: oshape}, x)
-		b.Output(y)
-		m, _, err := b.Build()
-		if err != nil {
-			t.Fatal(err)
-		}
-		check(t, fmt.Sprintf("transpose %s %v perm %v", dt, shape, perm), m, g.activations(elems*dt.Size()))
-	}
-}
-
-func TestAdd(t *testing.T) {
-	g := newGen(15)
-	for i := 0; i < 60; i++ {
-		da := []inference.DType{inference.Int8, inference.Int16}[g.intn(2)]
-		db := []inference.DType{inference.Int8, inference.Int16}[g.intn(2)]
-		dt := g.outType()
-		shape := []int{1 + g.intn(4), 1 + g.intn(70)}
-		n := shape[0] * shape[1]
-		a := inference.AddAttrs{MultiplierA: int32(1 + g.r.Int64N(math.MaxInt32)), MultiplierB: int32(1 + g.r.Int64N(math.MaxInt32)), Shift: uint32(g.intn(63))}
-		a.QMin, a.QMax = g.qrange(dt)
-		switch g.intn(3) {
-		case 0: // typical scales
-			a.MultiplierA, a.MultiplierB, a.Shift = 1<<30, 3<<28, uint32(30+g.intn(4))
-		case 1: // every bit of t shows: ties and small shifts, the full range
-			a.MultiplierA, a.MultiplierB, a.Shift = int32(1+g.intn(3)), int32(1+g.intn(3)), uint32(g.intn(3))
-			a.QMin, a.QMax = int32(dt.Min()), int32(dt.Max())
-		}
-		var b inference.Builder
-		xa := b.Input(inference.Spec{DType: da, ZeroPoint: g.zeroPoint(da), Shape: shape})
-		xb := b.Input(inference.Spec{DType: db, ZeroPoint: g.zeroPoint(db), Shape: shape})
-		y := b.Node(inference.OpAdd, &a, inference.Spec{DType: dt, ZeroPoint: g.zeroPoint(dt), Shape: shape}, xa, xb)
-		b.Output(y)
-		m, _, err := b.Build()
-		if err != nil {
-			t.Fatal(err)
-		}
-		bytes := n*da.Size() + n*db.Size()
-		check(t, fmt.Sprintf("add %s+%s→%s %+v", da, db, dt, a), m, g.activations(bytes), g.activations(bytes))
-	}
-}
-
-func TestNorm(t *testing.T) {
-	g := newGen(16)
-	for i := 0; i < 60; i++ {
-		rms := g.intn(2) == 0
-		rows, n := 1+g.intn(5), 1+g.intn(300)
-		if g.intn(4) == 0 {
-			n = 4096
-		}
-		dt := []inference.DType{inference.Int8, inference.Int16}[g.intn(2)]
-		a := inference.NormAttrs{FractionBits: uint32(g.intn(17)), Epsilon: 1 + uint64(g.r.Int64N(1<<20)), Shift: uint32(g.intn(40))}
-		if g.intn(4) == 0 {
-			a.Epsilon = 1 << 60
-		}
-		a.QMin, a.QMax = g.qrange(dt)
-		gamma, beta := make([]int64, n), make([]int64, n)
-		for j := range gamma {
-			gamma[j] = g.r.Int64N(1<<16) - 1<<15
-			beta[j] = g.r.Int64N(1<<24) - 1<<23
-		}
-		var b inference.Builder
-		x := b.Input(inference.Spec{DType: inference.Int8, ZeroPoint: g.zeroPoint(inference.Int8), Shape: []int{rows, n}})
-		op := inference.OpLayerNorm
-		if rms {
-			op = inference.OpRMSNorm
-		}
-		y := b.Node(op, &a, inference.Spec{DType: dt, ZeroPoint: g.zeroPoint(dt), Shape: []int{rows, n}}, x,
-			b.Const(inference.Int32, 0, []int{n}, gamma), b.Const(inference.Int32, 0, []int{n}, beta))
-		b.Output(y)
-		m, _, err := b.Build()
-		if err != nil {
-			t.Fatal(err)
-		}
-		check(t, fmt.Sprintf("%s rows=%d n=%d %+v", op, rows, n, a), m, g.activations(rows*n), g.activations(rows*n))
 	}
 }

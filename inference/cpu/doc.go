@@ -17,9 +17,19 @@
 //     the XOR-0x80 bias into per-column constants, FullyConnected, Conv2D
 //     (im2col over a padded image) and MatMul (B packed per call unless
 //     constant, per-row constants for A's sums); depthwise.go.
-//   - layout.go, elementwise.go: typed Go loops for MaxPool2D, Transpose,
-//     Add (equal shapes), LayerNorm and RMSNorm, which dominate small models
-//     once the dense ops are fast; they use the reference's own arithmetic.
+//   - every other op but Reshape (a single copy in the reference already)
+//     has a typed Go implementation computing the reference's integers:
+//     elementwise.go (Requantize, Clamp, Lookup: 256-entry tables for int8
+//     inputs), broadcast.go (Add, Mul: every broadcast pattern as strided
+//     runs or tabulated blocks), pool.go (MaxPool2D, AvgPool2D: separable
+//     row and column passes), reduce.go (Mean, ArgMax), layout.go (Concat,
+//     Gather), transpose.go (blocked through an L1 buffer), normalize.go
+//     (Softmax, LayerNorm, RMSNorm: per-row results memoized, reciprocal
+//     multiplication for the divisions); typed.go has their shared helpers:
+//     element views, exact division by a prepared divisor, strided
+//     iteration. They matter for time per gas: in the reference each
+//     element goes through a dtype switch and int64 closures, which made
+//     them the slowest ops per unit of gas (tests/bench/gascal).
 //   - gemm.go: the driver (row chunks × panels × micro-kernel tiles; the
 //     VNNI kernels requantize in registers and store the outputs);
 //     epilogue.go: the requantization's per-column constants, the AVX-512
@@ -29,9 +39,14 @@
 //   - cpubench/: clock, peak and bandwidth measurement and the GEMM/GEMV
 //     benchmarks behind `infergeth bench gemm` and `infergeth bench kernels`.
 //
-// Tests (cpu_test.go) compare every supported path with the reference on
-// random and adversarial models: every K mod 64 and N mod 16, M = 1..17,
-// the largest K the overflow proof allows, zero points at both extremes,
-// inputs all -128 and all 127, every shift 0..62, int8/int16/int32 outputs,
-// convolution strides, dilations, paddings and depth multipliers.
+// Tests compare the backend with the reference, bit for bit, errors
+// included. elementwise_test.go covers the typed ops on random and
+// adversarial models: ranks 0 to 6, every broadcast pattern, zero points and
+// values at both extremes, ties, short and long rows, every special path
+// (tables, blocks, tiles), concurrent runs. cpu_test.go runs every
+// supported kernel path on random and adversarial models: every K mod 64
+// and N mod 16, M = 1..17, the largest K the overflow proof allows, zero
+// points at both extremes, inputs all -128 and all 127, every shift 0..62,
+// int8/int16/int32 outputs, convolution strides, dilations, paddings and
+// depth multipliers.
 package cpu

@@ -1,117 +1,136 @@
 package cpu
 
 import (
-	"math/bits"
-	"slices"
-
 	"github.com/infergeth/infergeth/inference"
 	"github.com/infergeth/infergeth/inference/reference"
 )
 
-// Typed versions of two arithmetic ops that dominate small transformer
-// blocks once their dense ops run at kernel speed. They compute the
-// reference's formulas with the reference's own rounding functions
-// (reference.RoundShift, DivRound, Clamp) and differ only in how they read
-// and write elements: typed loops instead of a dtype switch per element.
+// Typed versions of the one-operand elementwise ops. The reference loads
+// and stores every element through a dtype switch; here every dtype pair has
+// its own loop. An int8 input has only 256 values, so its op becomes a
+// 256-entry table filled at Prepare by the reference's own arithmetic
+// (reference.Requantize, reference.Clamp): the table is the op.
 
-// load returns element i of b as dtype dt (int8, int16 or int32).
-func load(b []byte, size, i int) int64 {
-	switch size {
-	case 1:
-		return int64(int8(b[i]))
-	case 2:
-		return int64(int16(uint16(b[2*i]) | uint16(b[2*i+1])<<8))
+// requantize: y = Requantize(x − zx, M, s, zy, qmin, qmax) between any dtypes.
+func requantize(ts []*inference.Tensor, out *inference.Tensor, a *inference.RequantizeAttrs) reference.NodeFunc {
+	x := ts[0]
+	f := func(v int64) int64 {
+		return reference.Requantize(v-int64(x.ZeroPoint), a.Multiplier, a.Shift, out.ZeroPoint, a.QMin, a.QMax)
 	}
-	return int64(int32(uint32(b[4*i]) | uint32(b[4*i+1])<<8 | uint32(b[4*i+2])<<16 | uint32(b[4*i+3])<<24))
+	if x.DType == inference.Int8 {
+		return tableOp(out.DType, f)
+	}
+	// (x − zx)·M with |x − zx| ≤ 2^31 and M < 2^31: below 2^62, as in the reference.
+	p := &affine{zx: int64(x.ZeroPoint), m: int64(a.Multiplier), r: roundTerm(a.Shift), zy: int64(out.ZeroPoint),
+		lo: int64(a.QMin), hi: int64(a.QMax), s: a.Shift & 63}
+	switch x.DType {
+	case inference.Int16:
+		return affineY[int16](p, out.DType)
+	case inference.Int32:
+		return affineY[int32](p, out.DType)
+	}
+	return nil
 }
 
-// store writes v (in range) as element i of a size-byte dtype.
-func store(b []byte, size, i int, v int64) {
-	switch size {
-	case 1:
-		b[i] = byte(v)
-	case 2:
-		b[2*i], b[2*i+1] = byte(v), byte(v>>8)
-	default:
-		b[4*i], b[4*i+1], b[4*i+2], b[4*i+3] = byte(v), byte(v>>8), byte(v>>16), byte(v>>24)
-	}
+// affine is clamp(zy + (((x − zx)·m + r) >> s), lo, hi).
+type affine struct {
+	zx, m, r, zy, lo, hi int64
+	s                    uint32
 }
 
-// add: y = clamp(zy + RoundShift((a−za)·MA + (b−zb)·MB, s), qmin, qmax),
-// for operands of equal shape (broadcasting stays with the reference).
-func add(ts []*inference.Tensor, out *inference.Tensor, a *inference.AddAttrs) reference.NodeFunc {
-	ta, tb := ts[0], ts[1]
-	if !slices.Equal(ta.Shape, tb.Shape) {
-		return nil
+func affineY[X elem](p *affine, y inference.DType) reference.NodeFunc {
+	switch y {
+	case inference.Int8:
+		return affineOp[X, int8](p)
+	case inference.Int16:
+		return affineOp[X, int16](p)
+	case inference.Int32:
+		return affineOp[X, int32](p)
 	}
-	n := out.Elements()
-	sa, sb, so := ta.DType.Size(), tb.DType.Size(), out.DType.Size()
-	za, zb, zy := int64(ta.ZeroPoint), int64(tb.ZeroPoint), int64(out.ZeroPoint)
-	ma, mb := int64(a.MultiplierA), int64(a.MultiplierB)
-	lo, hi := int64(a.QMin), int64(a.QMax)
-	return func(in [][]byte, y []byte) error {
-		A, B := in[0][:n*sa], in[1][:n*sb]
-		y = y[:n*so]
-		if sa == 1 && sb == 1 && so == 1 {
-			for i := range y {
-				t := (int64(int8(A[i]))-za)*ma + (int64(int8(B[i]))-zb)*mb
-				y[i] = byte(reference.Clamp(zy+reference.RoundShift(t, a.Shift), lo, hi))
-			}
-			return nil
-		}
-		for i := 0; i < n; i++ {
-			t := (load(A, sa, i)-za)*ma + (load(B, sb, i)-zb)*mb
-			store(y, so, i, reference.Clamp(zy+reference.RoundShift(t, a.Shift), lo, hi))
+	return nil
+}
+
+func affineOp[X, Y elem](p *affine) reference.NodeFunc {
+	return func(in [][]byte, out []byte) error {
+		y := view[Y](out)
+		x := view[X](in[0])[:len(y)]
+		zx, m, r, zy, lo, hi, s := p.zx, p.m, p.r, p.zy, p.lo, p.hi, p.s&63
+		for i := range y {
+			y[i] = Y(min(max(zy+((int64(x[i])-zx)*m+r)>>s, lo), hi))
 		}
 		return nil
 	}
 }
 
-// norm is LayerNorm (rms false) or RMSNorm over the last axis, exactly the
-// reference's computation (docs/spec.md):
-//
-//	LayerNorm: D_i = n·x_i − Σx      RMSNorm: D_i = x_i − zx
-//	Q = Σ D_i², v = floor(Q/n) + ε, P = (62 − bitlen(v)) / 2
-//	den = ISqrt(v·2^(2P)), t_i = DivRound(D_i·2^(F+P), den)
-//	y_i = clamp(zy + RoundShift(t_i·γ_i + β_i, s))
-func norm(pool *scratchPool, ts []*inference.Tensor, out *inference.Tensor, a *inference.NormAttrs, rms bool) reference.NodeFunc {
-	x, gamma, beta := ts[0], ts[1], ts[2]
-	n := x.Shape[len(x.Shape)-1]
-	rows := x.Elements() / n
-	g, b := make([]int64, n), make([]int64, n)
-	for j := range g {
-		g[j], b[j] = gamma.At(j), beta.At(j)
+// tableOp maps each int8 input through f, tabulated once.
+func tableOp(y inference.DType, f func(int64) int64) reference.NodeFunc {
+	switch y {
+	case inference.Int8:
+		return tableRun[int8](f)
+	case inference.Int16:
+		return tableRun[int16](f)
+	case inference.Int32:
+		return tableRun[int32](f)
 	}
-	so := out.DType.Size()
-	zx, zy := int64(x.ZeroPoint), int64(out.ZeroPoint)
-	lo, hi := int64(a.QMin), int64(a.QMax)
+	return nil
+}
+
+func tableRun[Y elem](f func(int64) int64) reference.NodeFunc {
+	table := new([256]Y) // indexed by the input's byte
+	for b := range table {
+		table[b] = Y(f(int64(int8(b))))
+	}
+	return lookupRun(table)
+}
+
+// lookupRun maps each int8 input through table, indexed by its byte.
+func lookupRun[Y elem](table *[256]Y) reference.NodeFunc {
+	return func(in [][]byte, out []byte) error {
+		y := view[Y](out)
+		x := in[0][:len(y)]
+		for i := range y {
+			y[i] = table[x[i]]
+		}
+		return nil
+	}
+}
+
+// lookup: y = table[x + 128], the model's table indexed by the input byte
+// (x + 128 = byte(x) XOR 0x80).
+func lookup(ts []*inference.Tensor) reference.NodeFunc {
+	var table [256]byte
+	for b := range table {
+		table[b] = ts[1].Data[int(int8(b))+128]
+	}
 	return func(in [][]byte, y []byte) error {
-		sc := pool.get()
-		defer pool.put(sc)
-		d := int64s(&sc.colsum, n)
-		for r := 0; r < rows; r++ {
-			row := in[0][r*n : (r+1)*n]
-			var sum int64
-			if !rms {
-				sum = sumInt8(row)
-			}
-			var q uint64
-			for j, v := range row {
-				if rms {
-					d[j] = int64(int8(v)) - zx
-				} else {
-					d[j] = int64(n)*int64(int8(v)) - sum
-				}
-				q += uint64(d[j] * d[j])
-			}
-			v := q/uint64(n) + a.Epsilon
-			p := uint32(62-bits.Len64(v)) / 2
-			den := int64(inference.ISqrt(v << (2 * p)))
-			sh := a.FractionBits + p
-			for j := range row {
-				t := reference.DivRound(d[j]<<sh, den)
-				store(y, so, r*n+j, reference.Clamp(zy+reference.RoundShift(t*g[j]+b[j], a.Shift), lo, hi))
-			}
+		x := in[0][:len(y)]
+		for i := range y {
+			y[i] = table[x[i]]
+		}
+		return nil
+	}
+}
+
+// clamp: y = min(max(x, min), max), any dtype.
+func clamp(ts []*inference.Tensor, a *inference.ClampAttrs) reference.NodeFunc {
+	x := ts[0]
+	switch x.DType {
+	case inference.Int8:
+		return tableRun[int8](func(v int64) int64 { return reference.Clamp(v, int64(a.Min), int64(a.Max)) })
+	case inference.Int16:
+		return clampRun[int16](int16(a.Min), int16(a.Max))
+	case inference.Int32:
+		return clampRun[int32](a.Min, a.Max)
+	}
+	return nil
+}
+
+func clampRun[T elem](lo, hi T) reference.NodeFunc {
+	return func(in [][]byte, out []byte) error {
+		y := view[T](out)
+		x := view[T](in[0])[:len(y)]
+		for i := range y {
+			y[i] = min(max(x[i], lo), hi)
 		}
 		return nil
 	}

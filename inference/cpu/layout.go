@@ -1,129 +1,207 @@
 package cpu
 
 import (
+	"encoding/binary"
+
 	"github.com/infergeth/infergeth/inference"
 	"github.com/infergeth/infergeth/inference/reference"
-	"github.com/infergeth/infergeth/params"
 )
 
-// Once the dense ops run at kernel speed, the reference code's generic
-// data-movement ops (an element load and store through a dtype switch per
-// tap) dominate small models. These are their typed Go loops: no
-// arithmetic, so nothing to round; the tests compare them with the
-// reference like every other override.
+// The data-movement ops: Transpose, Concat and Gather. No arithmetic, so
+// nothing to round; what the reference spends its time on is a copy call or
+// a dtype switch per element. Here runs of bytes move as whole words where
+// they can (1, 2, 4 or 8 bytes as one load and store; 2 to 16 as two
+// overlapping words; longer ones with copy). Transpose is in transpose.go.
+// (Reshape is a single copy in the reference already.)
 
-// maxPool2D: per output pixel, the channel-wise maximum over the window's
-// inside taps (padding taps are skipped, as the spec says), int8 or int16.
-func maxPool2D(ts []*inference.Tensor, out *inference.Tensor, a *inference.Pool2DAttrs) reference.NodeFunc {
-	x := ts[0]
-	b, h, w, c := x.Shape[0], x.Shape[1], x.Shape[2], x.Shape[3]
-	oh, ow := out.Shape[1], out.Shape[2]
-	kh, kw, sh, sw := int(a.KernelH), int(a.KernelW), int(a.StrideH), int(a.StrideW)
-	pt, pl := int(a.PadTop), int(a.PadLeft)
-	size := x.DType.Size()
-	if size != 1 && size != 2 {
-		return nil
+// word is an unsigned type moved as one unit: a run of 1, 2, 4 or 8 bytes.
+type word interface {
+	~uint8 | ~uint16 | ~uint32 | ~uint64
+}
+
+// moveRuns copies count runs of n bytes: run k from x[xo + k·xs] to
+// y[yo + k·ys]. Runs of 1, 2, 4 or 8 bytes move as one load and store,
+// runs of 3 to 16 bytes as two overlapping ones (each mover is its own
+// non-generic function, so that its loads and stores are inlined).
+func moveRuns(y []byte, yo, ys int, x []byte, xo, xs, count, n int) {
+	switch {
+	case n == 1:
+		for k := 0; k < count; k++ {
+			y[yo] = x[xo]
+			yo, xo = yo+ys, xo+xs
+		}
+	case n == 2:
+		for k := 0; k < count; k++ {
+			binary.LittleEndian.PutUint16(y[yo:yo+2], binary.LittleEndian.Uint16(x[xo:xo+2]))
+			yo, xo = yo+ys, xo+xs
+		}
+	case n < 4: // 3: bytes 0-1 and 1-2
+		for k := 0; k < count; k++ {
+			a, b := binary.LittleEndian.Uint16(x[xo:xo+2]), binary.LittleEndian.Uint16(x[xo+1:xo+3])
+			binary.LittleEndian.PutUint16(y[yo:yo+2], a)
+			binary.LittleEndian.PutUint16(y[yo+1:yo+3], b)
+			yo, xo = yo+ys, xo+xs
+		}
+	case n == 4:
+		for k := 0; k < count; k++ {
+			binary.LittleEndian.PutUint32(y[yo:yo+4], binary.LittleEndian.Uint32(x[xo:xo+4]))
+			yo, xo = yo+ys, xo+xs
+		}
+	case n < 8:
+		t := n - 4
+		for k := 0; k < count; k++ {
+			a, b := binary.LittleEndian.Uint32(x[xo:xo+4]), binary.LittleEndian.Uint32(x[xo+t:xo+t+4])
+			binary.LittleEndian.PutUint32(y[yo:yo+4], a)
+			binary.LittleEndian.PutUint32(y[yo+t:yo+t+4], b)
+			yo, xo = yo+ys, xo+xs
+		}
+	case n == 8:
+		for k := 0; k < count; k++ {
+			binary.LittleEndian.PutUint64(y[yo:yo+8], binary.LittleEndian.Uint64(x[xo:xo+8]))
+			yo, xo = yo+ys, xo+xs
+		}
+	case n <= 16:
+		t := n - 8
+		for k := 0; k < count; k++ {
+			a, b := binary.LittleEndian.Uint64(x[xo:xo+8]), binary.LittleEndian.Uint64(x[xo+t:xo+t+8])
+			binary.LittleEndian.PutUint64(y[yo:yo+8], a)
+			binary.LittleEndian.PutUint64(y[yo+t:yo+t+8], b)
+			yo, xo = yo+ys, xo+xs
+		}
+	default:
+		for k := 0; k < count; k++ {
+			copy(y[yo:yo+n], x[xo:xo+n])
+			yo, xo = yo+ys, xo+xs
+		}
+	}
+}
+
+// concat: for each operand, its chunk of every outer step is one run.
+func concat(ts []*inference.Tensor, out *inference.Tensor, a *inference.ConcatAttrs) reference.NodeFunc {
+	axis := int(a.Axis)
+	size := out.DType.Size()
+	outer := 1
+	for d := 0; d < axis; d++ {
+		outer *= out.Shape[d]
+	}
+	inner := size
+	for d := axis + 1; d < len(out.Shape); d++ {
+		inner *= out.Shape[d]
+	}
+	chunks := make([]int, len(ts)) // bytes per outer step
+	row := 0
+	for k, t := range ts {
+		chunks[k] = t.Shape[axis] * inner
+		row += chunks[k]
 	}
 	return func(in [][]byte, y []byte) error {
-		src := in[0]
-		o := 0
-		for n := 0; n < b; n++ {
-			for oy := 0; oy < oh; oy++ {
-				y0, y1 := max(0, oy*sh-pt), min(h, oy*sh-pt+kh)
-				for ox := 0; ox < ow; ox++ {
-					x0, x1 := max(0, ox*sw-pl), min(w, ox*sw-pl+kw)
-					dst := y[o*size : (o+c)*size]
-					first := true
-					for iy := y0; iy < y1; iy++ {
-						for ix := x0; ix < x1; ix++ {
-							p := ((n*h+iy)*w + ix) * c * size
-							tap := src[p : p+c*size]
-							switch {
-							case first:
-								copy(dst, tap)
-								first = false
-							case size == 1:
-								for i, v := range tap {
-									if int8(v) > int8(dst[i]) {
-										dst[i] = v
-									}
-								}
-							default:
-								for i := 0; i < c; i++ {
-									v := int16(uint16(tap[2*i]) | uint16(tap[2*i+1])<<8)
-									if v > int16(uint16(dst[2*i])|uint16(dst[2*i+1])<<8) {
-										dst[2*i], dst[2*i+1] = tap[2*i], tap[2*i+1]
-									}
-								}
-							}
-						}
-					}
-					o += c
-				}
-			}
+		off := 0
+		for k, c := range chunks {
+			moveRuns(y, off, row, in[k], 0, c, outer, c)
+			off += c
 		}
 		return nil
 	}
 }
 
-// transpose walks the output in order; along the output's last axis the
-// input index advances by a fixed step, so that innermost loop is a typed
-// strided copy.
-func transpose(ts []*inference.Tensor, out *inference.Tensor, a *inference.TransposeAttrs) reference.NodeFunc {
-	x := ts[0]
-	r := len(x.Shape)
-	size := x.DType.Size()
-	if r == 0 {
+// gather: row v of data for every index v, as one run per index.
+func gather(ts []*inference.Tensor, out *inference.Tensor) reference.NodeFunc {
+	data, indices := ts[0], ts[1]
+	rows := data.Shape[0]
+	row := data.Bytes() / rows
+	switch indices.DType {
+	case inference.Int8:
+		return gatherRun[int8](rows, row)
+	case inference.Int16:
+		return gatherRun[int16](rows, row)
+	case inference.Int32:
+		return gatherRun[int32](rows, row)
+	}
+	return nil
+}
+
+func gatherRun[I elem](rows, row int) reference.NodeFunc {
+	switch row {
+	case 1:
+		return gatherWords[I, uint8](rows)
+	case 2:
+		return gatherWords[I, uint16](rows)
+	case 4:
+		return gatherWords[I, uint32](rows)
+	case 8:
+		return gatherWords[I, uint64](rows)
+	}
+	return func(in [][]byte, y []byte) error {
+		idx := view[I](in[1])
+		if err := checkIndices(idx, rows); err != nil {
+			return err
+		}
+		gatherRows(y, in[0], idx, row)
 		return nil
 	}
-	inStride := make([]int, r)
-	s := 1
-	for d := r - 1; d >= 0; d-- {
-		inStride[d] = s
-		s *= x.Shape[d]
+}
+
+// gatherRows copies row n·v of x to row i of y for each index v = idx[i]
+// (in range): as two overlapping words when n ≤ 16, else with copy.
+func gatherRows[I elem](y, x []byte, idx []I, n int) {
+	le := binary.LittleEndian
+	switch {
+	case n < 4: // 3
+		for i, v := range idx {
+			xo, yo := int(v)*n, i*n
+			a, b := le.Uint16(x[xo:xo+2]), le.Uint16(x[xo+1:xo+3])
+			le.PutUint16(y[yo:yo+2], a)
+			le.PutUint16(y[yo+1:yo+3], b)
+		}
+	case n < 8:
+		t := n - 4
+		for i, v := range idx {
+			xo, yo := int(v)*n, i*n
+			a, b := le.Uint32(x[xo:xo+4]), le.Uint32(x[xo+t:xo+t+4])
+			le.PutUint32(y[yo:yo+4], a)
+			le.PutUint32(y[yo+t:yo+t+4], b)
+		}
+	case n <= 16:
+		t := n - 8
+		for i, v := range idx {
+			xo, yo := int(v)*n, i*n
+			a, b := le.Uint64(x[xo:xo+8]), le.Uint64(x[xo+t:xo+t+8])
+			le.PutUint64(y[yo:yo+8], a)
+			le.PutUint64(y[yo+t:yo+t+8], b)
+		}
+	default:
+		for i, v := range idx {
+			copy(y[i*n:i*n+n], x[int(v)*n:int(v)*n+n])
+		}
 	}
-	step := make([]int, r)
-	for i := 0; i < r; i++ {
-		step[i] = inStride[a.Perm[i]]
-	}
-	n := x.Elements()
-	inner := out.Shape[r-1]
-	last := step[r-1]
-	return func(in [][]byte, y []byte) error {
-		var idx [params.MaxTensorRank]int
-		src := 0
-		for o := 0; o < n; o += inner {
-			// The row o..o+inner-1 of the output.
-			switch size {
-			case 1:
-				row := y[o : o+inner]
-				for i := range row {
-					row[i] = in[0][src+i*last]
-				}
-			case 2:
-				row := y[2*o : 2*(o+inner)]
-				for i := 0; i < inner; i++ {
-					p := 2 * (src + i*last)
-					row[2*i], row[2*i+1] = in[0][p], in[0][p+1]
-				}
-			default:
-				row := y[4*o : 4*(o+inner)]
-				for i := 0; i < inner; i++ {
-					p := 4 * (src + i*last)
-					copy(row[4*i:4*i+4], in[0][p:p+4])
-				}
+}
+
+// gatherWords: rows of one word, as typed views.
+func gatherWords[I elem, W word](rows int) reference.NodeFunc {
+	return func(in [][]byte, out []byte) error {
+		idx, data, y := view[I](in[1]), viewWords[W](in[0]), viewWords[W](out)
+		y = y[:len(idx)]
+		for i, v := range idx {
+			if uint(int(v)) >= uint(rows) {
+				return badIndex(int64(v), i, rows)
 			}
-			// Advance the outer axes (all but the last) by one.
-			for d := r - 2; d >= 0; d-- {
-				idx[d]++
-				src += step[d]
-				if idx[d] < out.Shape[d] {
-					break
-				}
-				src -= step[d] * idx[d]
-				idx[d] = 0
-			}
+			y[i] = data[v]
 		}
 		return nil
 	}
+}
+
+// checkIndices returns the reference's error for the first index outside
+// [0, rows), or nil.
+func checkIndices[I elem](idx []I, rows int) error {
+	for i, v := range idx {
+		if uint(int(v)) >= uint(rows) {
+			return badIndex(int64(v), i, rows)
+		}
+	}
+	return nil
+}
+
+func badIndex(v int64, i, rows int) error {
+	return inference.BadInput("gather index %d at position %d is outside [0, %d)", v, i, rows)
 }

@@ -15,6 +15,22 @@ type scratch struct {
 	rowoff  []int32    // per-row constants (MatMul) or zeros
 	colterm []int32    // MatMul: per-column constants
 	colsum  []int64    // MatMul: Σ_k b[k][n]
+
+	// Typed element ops.
+	normMemo, softmaxMemo *rowMemo   // per-row results by key (normalize.go)
+	i32                   []int32    // per-channel or per-column accumulators
+	i64                   []int64    // per-output sums (Mean)
+	tbuf                  alignedBuf // a Transpose block
+	rowTable              [256]int64 // a long row's values by input value (normalize.go)
+}
+
+// memo returns the memo *p, allocating it on first use. It keeps its
+// entries from run to run: they are pure functions of their keys.
+func (s *scratch) memo(p **rowMemo) *rowMemo {
+	if *p == nil {
+		*p = new(rowMemo)
+	}
+	return *p
 }
 
 type scratchPool struct{ p sync.Pool }

@@ -123,11 +123,11 @@ func shapes() []shape {
 		return func(b *inference.Builder) int { return b.Const(inference.Int32, 0, []int{n}, fill(n, 0)) }
 	}
 	norm := &inference.NormAttrs{FractionBits: 8, Epsilon: 1, Shift: 8, QMin: -128, QMax: 127}
-	gather := func(rows, width, count int) *inference.Builder {
+	gather := func(rows, width int, count ...int) *inference.Builder {
 		b := &inference.Builder{}
 		data := b.Const(inference.Int8, 0, []int{rows, width}, ramp(rows*width))
-		idx := b.Input(inference.Spec{DType: inference.Int32, Shape: []int{count}})
-		b.Output(b.Node(inference.OpGather, &inference.NoAttrs{}, i8(0, count, width), data, idx))
+		idx := b.Input(inference.Spec{DType: inference.Int32, Shape: count})
+		b.Output(b.Node(inference.OpGather, &inference.NoAttrs{}, i8(0, append(count, width)...), data, idx))
 		return b
 	}
 	pool := &inference.Pool2DAttrs{KernelH: 3, KernelW: 3, StrideH: 1, StrideW: 1, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1}
@@ -158,7 +158,52 @@ func shapes() []shape {
 		{"layernorm 4M", "LayerNorm", warm, unary([]int{1024, 4096}, inference.OpLayerNorm, norm, i8(0, 1024, 4096), gamma(4096), beta(4096))},
 		{"rmsnorm rows of 2", "RMSNorm, short rows", warm, unary([]int{1 << 17, 16, 2}, inference.OpRMSNorm, norm, i8(0, 1<<17, 16, 2), gamma(2), beta(2))},
 		{"2048 tiny nodes", "per-node overhead", warm, tinyNodes(2047)},
+		// The worst cases found for the cpu backend's typed element ops
+		// (inference/cpu): per-row work in short rows, runs too short to
+		// amortize a loop, power-of-two transposes, scattered broadcasts.
+		{"transpose 16^6", "Transpose, rank 6, power-of-two strides", warm, unary([]int{16, 16, 16, 16, 16, 16}, inference.OpTranspose, &inference.TransposeAttrs{Perm: perm}, i8(0, 16, 16, 16, 16, 16, 16))},
+		{"add broadcast rank 6", "Add, operands broadcast along alternate short axes", warm, alternate(inference.OpAdd, &inference.AddAttrs{MultiplierA: 3, MultiplierB: 5, Shift: 2, QMin: -128, QMax: 127})},
+		{"mul broadcast rank 6", "Mul, operands broadcast along alternate short axes", warm, alternate(inference.OpMul, &inference.MulAttrs{Multiplier: 1 << 30, Shift: 35, QMin: -128, QMax: 127})},
+		{"softmax rows of 3", "Softmax, per-row work", warm, unary([]int{1024, 1024, 3}, inference.OpSoftmax, &inference.SoftmaxAttrs{OutputScale: 256, QMin: -128, QMax: 127}, i8(-128, 1024, 1024, 3), exp)},
+		{"rmsnorm rows of 3", "RMSNorm, per-row work", warm, unary([]int{1024, 1024, 3}, inference.OpRMSNorm, norm, i8(0, 1024, 1024, 3), gamma(3), beta(3))},
+		{"layernorm rows of 3", "LayerNorm, per-row work", warm, unary([]int{1024, 1024, 3}, inference.OpLayerNorm, norm, i8(0, 1024, 1024, 3), gamma(3), beta(3))},
+		{"concat 16 columns", "Concat of 16 one-column operands", warm, columns(16, 1<<18)},
+		{"gather rows of 1", "Gather, one int8 element per index", warm, gather(8, 1, 2048, 2048)},
+		{"avgpool 2×2/2, 1 channel", "AvgPool2D, a division per output", warm, unary([]int{1, 2048, 2048, 1}, inference.OpAvgPool2D, &inference.Pool2DAttrs{KernelH: 2, KernelW: 2, StrideH: 2, StrideW: 2}, i8(0, 1, 1024, 1024, 1))},
+		{"avgpool int16 3×3, 1 channel", "AvgPool2D, int16", warm, pool16()},
+		{"mean pairs", "Mean over an axis of 2, a kept axis of 2 inside", warm, unary([]int{1024, 1024, 2, 2}, inference.OpMean, &inference.MeanAttrs{Axes: 4}, i8(0, 1024, 1024, 2))},
+		{"argmax pairs", "ArgMax over rows of 2", warm, unary([]int{2048, 1024, 2}, inference.OpArgMax, &inference.ArgMaxAttrs{Axis: 2}, inference.Spec{DType: inference.Int32, Shape: []int{2048, 1024}})},
 		{"first call, 16 MB model", "loading a model from state", cold, fc(1, 4096, 4000)},
 		{"validate, 16 MB model", "registration", validate, fc(1, 4096, 4000)},
 	}
+}
+
+// alternate is an int8 op over [64,4,64,4,64,4] whose operands are
+// [64,1,64,1,64,1] and [1,4,1,4,1,4]: no two axes merge and the last is short.
+func alternate(op inference.Op, attrs inference.Attrs) *inference.Builder {
+	b := &inference.Builder{}
+	x := b.Input(i8(1, 64, 1, 64, 1, 64, 1))
+	y := b.Input(i8(-1, 1, 4, 1, 4, 1, 4))
+	b.Output(b.Node(op, attrs, i8(0, 64, 4, 64, 4, 64, 4), x, y))
+	return b
+}
+
+// columns joins k one-column int8 operands of n rows along axis 1.
+func columns(k, n int) *inference.Builder {
+	b := &inference.Builder{}
+	var ins []int
+	for i := 0; i < k; i++ {
+		ins = append(ins, b.Input(i8(0, n, 1)))
+	}
+	b.Output(b.Node(inference.OpConcat, &inference.ConcatAttrs{Axis: 1}, i8(0, n, k), ins...))
+	return b
+}
+
+// pool16 is a 3×3 AvgPool2D over one int16 channel.
+func pool16() *inference.Builder {
+	b := &inference.Builder{}
+	s := inference.Spec{DType: inference.Int16, Shape: []int{1, 2048, 2048, 1}}
+	x := b.Input(s)
+	b.Output(b.Node(inference.OpAvgPool2D, &inference.Pool2DAttrs{KernelH: 3, KernelW: 3, StrideH: 1, StrideW: 1, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1}, s, x))
+	return b
 }
