@@ -140,6 +140,7 @@ func benchShapes() []benchShape {
 		{name: "softmax rows of 1", b: unary(i8(0, 2048, 2048, 1), inference.OpSoftmax, sm, i8(-128, 2048, 2048, 1), exp)},
 		{name: "softmax 4096", b: unary(i8(0, 1024, 4096), inference.OpSoftmax, sm, i8(-128, 1024, 4096), exp)},
 		{name: "rmsnorm rows of 2", b: unary(i8(0, 1<<17, 16, 2), inference.OpRMSNorm, norm, i8(0, 1<<17, 16, 2), vec(2, 24), vec(2, 0))},
+		{name: "rmsnorm rows of 2, zx −128", b: unary(i8(-128, 1<<17, 16, 2), inference.OpRMSNorm, norm, i8(0, 1<<17, 16, 2), vec(2, 24), vec(2, 0))},
 		{name: "rmsnorm rows of 3", b: unary(i8(0, 1024, 1024, 3), inference.OpRMSNorm, norm, i8(0, 1024, 1024, 3), vec(3, 24), vec(3, 0))},
 		{name: "layernorm rows of 2", b: unary(i8(0, 2048, 1024, 2), inference.OpLayerNorm, norm, i8(0, 2048, 1024, 2), vec(2, 24), vec(2, 0))},
 		{name: "layernorm rows of 3", b: unary(i8(0, 1024, 1024, 3), inference.OpLayerNorm, norm, i8(0, 1024, 1024, 3), vec(3, 24), vec(3, 0))},

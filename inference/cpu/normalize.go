@@ -42,7 +42,7 @@ type memoEntry struct {
 }
 
 const (
-	memoBits = 14
+	memoBits = 10
 	memoSize = 1 << memoBits
 )
 

@@ -76,14 +76,7 @@ func matmul(batch, m, k, n int) *inference.Builder {
 
 // unary builds x → op → y over shape with the given output spec.
 func unary(shape []int, op inference.Op, attrs inference.Attrs, out inference.Spec, consts ...func(b *inference.Builder) int) *inference.Builder {
-	b := &inference.Builder{}
-	x := b.Input(i8(0, shape...))
-	operands := []int{x}
-	for _, c := range consts {
-		operands = append(operands, c(b))
-	}
-	b.Output(b.Node(op, attrs, out, operands...))
-	return b
+	return unary2(i8(0, shape...), op, attrs, out, consts...)
 }
 
 func twoInputs(shape []int, dt inference.DType, op inference.Op, attrs inference.Attrs) *inference.Builder {
@@ -165,6 +158,7 @@ func shapes() []shape {
 		{"add broadcast rank 6", "Add, operands broadcast along alternate short axes", warm, alternate(inference.OpAdd, &inference.AddAttrs{MultiplierA: 3, MultiplierB: 5, Shift: 2, QMin: -128, QMax: 127})},
 		{"mul broadcast rank 6", "Mul, operands broadcast along alternate short axes", warm, alternate(inference.OpMul, &inference.MulAttrs{Multiplier: 1 << 30, Shift: 35, QMin: -128, QMax: 127})},
 		{"softmax rows of 3", "Softmax, per-row work", warm, unary([]int{1024, 1024, 3}, inference.OpSoftmax, &inference.SoftmaxAttrs{OutputScale: 256, QMin: -128, QMax: 127}, i8(-128, 1024, 1024, 3), exp)},
+		{"rmsnorm rows of 2, zero point −128", "RMSNorm, per-row work, every row a different variance", warm, unary2(i8(-128, 1<<17, 16, 2), inference.OpRMSNorm, norm, i8(0, 1<<17, 16, 2), gamma(2), beta(2))},
 		{"rmsnorm rows of 3", "RMSNorm, per-row work", warm, unary([]int{1024, 1024, 3}, inference.OpRMSNorm, norm, i8(0, 1024, 1024, 3), gamma(3), beta(3))},
 		{"layernorm rows of 3", "LayerNorm, per-row work", warm, unary([]int{1024, 1024, 3}, inference.OpLayerNorm, norm, i8(0, 1024, 1024, 3), gamma(3), beta(3))},
 		{"concat 16 columns", "Concat of 16 one-column operands", warm, columns(16, 1<<18)},
@@ -205,5 +199,16 @@ func pool16() *inference.Builder {
 	s := inference.Spec{DType: inference.Int16, Shape: []int{1, 2048, 2048, 1}}
 	x := b.Input(s)
 	b.Output(b.Node(inference.OpAvgPool2D, &inference.Pool2DAttrs{KernelH: 3, KernelW: 3, StrideH: 1, StrideW: 1, PadTop: 1, PadLeft: 1, PadBottom: 1, PadRight: 1}, s, x))
+	return b
+}
+
+// unary2 is unary with the input's spec given (its zero point too).
+func unary2(x inference.Spec, op inference.Op, attrs inference.Attrs, out inference.Spec, consts ...func(b *inference.Builder) int) *inference.Builder {
+	b := &inference.Builder{}
+	operands := []int{b.Input(x)}
+	for _, c := range consts {
+		operands = append(operands, c(b))
+	}
+	b.Output(b.Node(op, attrs, out, operands...))
 	return b
 }
