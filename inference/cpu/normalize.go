@@ -42,7 +42,7 @@ type memoEntry struct {
 }
 
 const (
-	memoBits = 10
+	memoBits = 14
 	memoSize = 1 << memoBits
 )
 
