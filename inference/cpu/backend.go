@@ -93,7 +93,7 @@ func (b *Backend) Prepare(m *inference.Model) (inference.Program, error) {
 		case *inference.ArgMaxAttrs:
 			overrides[i] = argMax(ts, a)
 		case *inference.SoftmaxAttrs:
-			overrides[i] = softmax(pool, ts, out, a)
+			overrides[i] = softmax(ts, out, a)
 		case *inference.NormAttrs:
 			overrides[i] = norm(pool, ts, out, a, n.Op == inference.OpRMSNorm)
 		case *inference.NoAttrs:

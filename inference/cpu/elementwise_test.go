@@ -518,6 +518,11 @@ func TestSoftmax(t *testing.T) {
 			}
 		}
 		a := inference.SoftmaxAttrs{OutputScale: []uint32{1, 256, 65535, math.MaxInt32, uint32(1 + g.r.Int64N(math.MaxInt32))}[g.intn(5)]}
+		if n%2 == 0 && g.intn(2) == 0 {
+			// A row of equal values has e_j·scale/S = scale/n: an exact
+			// tie (k + 1/2) when scale ≡ n/2 (mod n).
+			a.OutputScale = uint32(n/2 + n*g.intn(1000))
+		}
 		a.QMin, a.QMax = g.qrange(dy)
 		var b inference.Builder
 		x := b.Input(g.spec(inference.Int8, []int{rows, n}))
@@ -780,5 +785,34 @@ func TestElementRunAllocations(t *testing.T) {
 	ref := testing.AllocsPerRun(20, func() { rp.Run(in) })
 	if got := testing.AllocsPerRun(20, func() { p.Run(in) }); got > ref {
 		t.Errorf("%v allocations per Run, the reference program makes %v", got, ref)
+	}
+}
+
+// TestNormTies: rows whose t_j = DivRound(D_j·2^(F+P), den) is an exact
+// tie. With v = 4^(F+1), den = 2^(F+P+1) exactly, so an odd D_j gives
+// D_j·2^(F+P)/den = D_j/2. Rows of ±1 (zero point 0) have floor(Q/n) = 1
+// for RMSNorm; ε = 4^(F+1) − 1 makes v = 4^(F+1).
+func TestNormTies(t *testing.T) {
+	g := newGen(116)
+	for _, n := range []int{2, 3, 5, 17, 300} {
+		for f := uint32(0); f < 4; f++ {
+			for _, op := range []inference.Op{inference.OpRMSNorm, inference.OpLayerNorm} {
+				a := inference.NormAttrs{FractionBits: f, Epsilon: 1<<(2*(f+1)) - 1, Shift: 0, QMin: -32768, QMax: 32767}
+				gamma, beta := make([]int64, n), make([]int64, n)
+				for j := range gamma {
+					gamma[j] = 1
+				}
+				var b inference.Builder
+				x := b.Input(inference.Spec{DType: inference.Int8, Shape: []int{50, n}})
+				b.Output(b.Node(op, &a, inference.Spec{DType: inference.Int16, Shape: []int{50, n}}, x,
+					b.Const(inference.Int32, 0, []int{n}, gamma), b.Const(inference.Int32, 0, []int{n}, beta)))
+				m := build(t, &b)
+				in := make([]byte, 50*n)
+				for i := range in {
+					in[i] = []byte{1, 0xff}[g.intn(2)]
+				}
+				checkRef(t, fmt.Sprintf("%s ties n=%d F=%d", op, n, f), m, in)
+			}
+		}
 	}
 }

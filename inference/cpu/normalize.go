@@ -15,10 +15,11 @@ import (
 //   - a per-element division is a multiplication by the row's reciprocal
 //     (divisor: exact);
 //   - the square root starts from a table, so two Newton steps suffice;
-//   - the per-row results (P, the root and its reciprocal for the norms,
-//     the reciprocal of the sum for Softmax) are memoized by the one value
-//     they are a function of (v, the sum), so rows whose values repeat
-//     skip them: short rows mostly do;
+//   - the norms' per-row results (P, the root and its reciprocal) are
+//     memoized by the one value they are a function of (v), so rows whose
+//     values repeat skip them: short rows mostly do;
+//   - a short Softmax row (under 16) divides each element directly: with
+//     so few elements that beats preparing the reciprocal;
 //   - in a long row an output (Softmax) or the normalized value t
 //     (LayerNorm, RMSNorm) depends only on the input value, at most 256 of
 //     them: they are computed once per row for the values in the row's
@@ -28,11 +29,10 @@ import (
 //     |x_0 − x_1| and which is larger; x_0 − x_1): tabulated when the node
 //     is prepared.
 
-// rowMemo caches a pure function of one uint64 key ≥ 1: for the norms,
-// v ↦ (P, divisor 2·den); for Softmax, S ↦ divisor 2·S (a separate memo,
-// since the functions differ). An entry's value depends only on its key, so
+// rowMemo caches the norms' per-row results, a pure function of v ≥ 1:
+// v ↦ (P, divisor 2·den). An entry's value depends only on its key, so
 // entries never go stale across nodes, models or runs; each Run has its own
-// memos (scratch), so no entry is shared between goroutines.
+// memo (scratch), so no entry is shared between goroutines.
 type rowMemo [memoSize]memoEntry
 
 type memoEntry struct {
@@ -58,17 +58,6 @@ func (m *rowMemo) normDen(v uint64) (uint32, divisor) {
 	d := newDivisor(2 * isqrt(v<<(2*p)))
 	*e = memoEntry{key: v, div: d, p: p}
 	return p, d
-}
-
-// sumDiv is the divisor 2·S of a Softmax row.
-func (m *rowMemo) sumDiv(s uint64) divisor {
-	e := &m[memoSlot(s)]
-	if e.key == s {
-		return e.div
-	}
-	d := newDivisor(2 * s)
-	*e = memoEntry{key: s, div: d}
-	return d
 }
 
 // sqrtTable[t] = floor(sqrt(t)·2^11) for t in [256, 1024).
@@ -286,7 +275,7 @@ func normLong[Y elem](p *normParams, x []int8, y []Y, q *normRowParams, tv *[256
 // With n = 1, S = e_0 ≥ 1 and the quotient is exactly scale: every output
 // is clamp(zy + scale). With n = 2, a row is a function of d = |x_0 − x_1|
 // and of which element is larger: the pair for each d is tabulated.
-func softmax(pool *scratchPool, ts []*inference.Tensor, out *inference.Tensor, a *inference.SoftmaxAttrs) reference.NodeFunc {
+func softmax(ts []*inference.Tensor, out *inference.Tensor, a *inference.SoftmaxAttrs) reference.NodeFunc {
 	x, table := ts[0], ts[1]
 	n := x.Shape[len(x.Shape)-1]
 	p := &softmaxParams{n: n, zy: int64(out.ZeroPoint), lo: int64(a.QMin), hi: int64(a.QMax), scale: uint64(a.OutputScale)}
@@ -304,9 +293,9 @@ func softmax(pool *scratchPool, ts []*inference.Tensor, out *inference.Tensor, a
 	case n == 2:
 		return softmaxPairs[int8](p)
 	case out.DType == inference.Int16:
-		return softmaxRun[int16](pool, p)
+		return softmaxRun[int16](p)
 	}
-	return softmaxRun[int8](pool, p)
+	return softmaxRun[int8](p)
 }
 
 type softmaxParams struct {
@@ -344,84 +333,58 @@ func softmaxPairs[Y elem](p *softmaxParams) reference.NodeFunc {
 	}
 }
 
-func softmaxRun[Y elem](pool *scratchPool, p *softmaxParams) reference.NodeFunc {
+func softmaxRun[Y elem](p *softmaxParams) reference.NodeFunc {
 	n := p.n
 	return func(in [][]byte, out []byte) error {
-		sc := pool.get()
-		defer pool.put(sc)
-		m := sc.memo(&sc.softmaxMemo)
 		x, y := view[int8](in[0]), view[Y](out)
-		rows := len(y) / n
-		if n >= tableRows {
-			for r := 0; r < rows; r++ {
-				softmaxLong(m, p, x[r*n:r*n+n], y[r*n:r*n+n], &sc.rowTable)
+		var tq [256]int64
+		for r := 0; r+n <= len(y); r += n {
+			row, yr := x[r:r+n], y[r:r+n]
+			mx, mn := int32(row[0]), int32(row[0])
+			for _, v := range row[1:] {
+				mx, mn = max(mx, int32(v)), min(mn, int32(v))
 			}
-			return nil
-		}
-		// Short rows in batches: first every row's maximum and divisor
-		// (the memo lookups of consecutive rows overlap), then the elements.
-		const batch = 64
-		var mx [batch]int32
-		var dv [batch]divisor
-		var sum [batch]uint64
-		for r := 0; r < rows; r += batch {
-			k := min(batch, rows-r)
-			xs, ys := x[r*n:(r+k)*n], y[r*n:(r+k)*n]
-			for i := range k {
-				row := xs[i*n : i*n+n]
-				m0 := int32(row[0])
-				for _, v := range row[1:] {
-					m0 = max(m0, int32(v))
+			var s uint64
+			for _, v := range row {
+				s += p.e[uint8(mx-int32(v))]
+			}
+			switch {
+			case n < 16:
+				softmaxDivide(p, row, yr, mx, s)
+			case n < tableRows:
+				softmaxMultiply(p, row, yr, mx, s)
+			default:
+				// One quotient per distinct d = mx − x in the row.
+				d := newDivisor(2 * s)
+				for k := int32(0); k <= mx-mn; k++ {
+					tq[k] = min(max(p.zy+int64(d.div(p.e2s[k]+s)), p.lo), p.hi)
 				}
-				var s uint64
-				for _, v := range row {
-					s += p.e[uint8(m0-int32(v))]
+				for j, v := range row {
+					yr[j] = Y(tq[uint8(mx-int32(v))])
 				}
-				mx[i], sum[i] = m0, s
 			}
-			for i := range k {
-				dv[i] = m.sumDiv(sum[i])
-			}
-			softmaxShort(p, xs, ys, mx[:k], sum[:k], dv[:k])
 		}
 		return nil
 	}
 }
 
-// softmaxShort writes rows of n elements given each row's maximum, sum
-// and divisor.
-func softmaxShort[Y elem](p *softmaxParams, x []int8, y []Y, mx []int32, sum []uint64, dv []divisor) {
-	n := p.n
-	zy, lo, hi := p.zy, p.lo, p.hi
-	e2s := &p.e2s
-	for i := range mx {
-		row, yr := x[i*n:i*n+n], y[i*n:i*n+n]
-		m0, s, d := mx[i], sum[i], dv[i]
-		for j, v := range row {
-			q := d.div(e2s[uint8(m0-int32(v))] + s)
-			yr[j] = Y(min(max(zy+int64(q), lo), hi))
-		}
+// softmaxDivide writes a short row's outputs with one division each: in
+// a row this short, that is faster than preparing the reciprocal.
+func softmaxDivide[Y elem](p *softmaxParams, row []int8, yr []Y, mx int32, s uint64) {
+	zy, lo, hi, s2 := p.zy, p.lo, p.hi, 2*s
+	for j, v := range row[:len(yr)] {
+		q := (p.e2s[uint8(mx-int32(v))] + s) / s2
+		yr[j] = Y(min(max(zy+int64(q), lo), hi))
 	}
 }
 
-// softmaxLong writes one long row: one quotient per distinct d = max − x.
-func softmaxLong[Y elem](m *rowMemo, p *softmaxParams, row []int8, yr []Y, tq *[256]int64) {
-	mx, mn := int32(row[0]), int32(row[0])
-	for _, v := range row[1:] {
-		mx, mn = max(mx, int32(v)), min(mn, int32(v))
-	}
-	var s uint64
-	for _, v := range row {
-		s += p.e[uint8(mx-int32(v))]
-	}
-	dv := m.sumDiv(s)
+// softmaxMultiply writes a row's outputs multiplying by the reciprocal of 2S.
+func softmaxMultiply[Y elem](p *softmaxParams, row []int8, yr []Y, mx int32, s uint64) {
+	d := newDivisor(2 * s)
 	zy, lo, hi := p.zy, p.lo, p.hi
-	for d := int32(0); d <= mx-mn; d++ {
-		tq[d] = min(max(zy+int64(dv.div(p.e2s[d]+s)), lo), hi)
-	}
-	row = row[:len(yr)]
-	for j, v := range row {
-		yr[j] = Y(tq[uint8(mx-int32(v))])
+	for j, v := range row[:len(yr)] {
+		q := d.div(p.e2s[uint8(mx-int32(v))] + s)
+		yr[j] = Y(min(max(zy+int64(q), lo), hi))
 	}
 }
 

@@ -17,11 +17,11 @@ type scratch struct {
 	colsum  []int64    // MatMul: Σ_k b[k][n]
 
 	// Typed element ops.
-	normMemo, softmaxMemo *rowMemo   // per-row results by key (normalize.go)
-	i32                   []int32    // per-channel or per-column accumulators
-	i64                   []int64    // per-output sums (Mean)
-	tbuf                  alignedBuf // a Transpose block
-	rowTable              [256]int64 // a long row's values by input value (normalize.go)
+	normMemo *rowMemo   // the norms' per-row results (normalize.go)
+	i32      []int32    // per-channel or per-column accumulators
+	i64      []int64    // per-output sums (Mean)
+	tbuf     alignedBuf // a Transpose block
+	rowTable [256]int64 // a long row's values by input value (normalize.go)
 }
 
 // memo returns the memo *p, allocating it on first use. It keeps its
