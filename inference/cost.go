@@ -59,9 +59,9 @@ func (m *Model) computeCost() Cost {
 		case *ArgMaxAttrs:
 			c.ElementOps += in0
 		case *SoftmaxAttrs:
-			c.ElementOps += 3 * in0
+			c.ElementOps += 3*in0 + 8*rows(m, n)
 		case *NormAttrs:
-			c.ElementOps += 4 * in0
+			c.ElementOps += 4*in0 + 8*rows(m, n)
 		default:
 			c.ElementOps += outElems
 		}
@@ -72,6 +72,14 @@ func (m *Model) computeCost() Cost {
 	}
 	c.PeakActivationBytes = m.peakActivationBytes()
 	return c
+}
+
+// rows is the number of rows of a node that works along the last axis of
+// its first operand: each row has a fixed cost (its maximum or moments, a
+// square root or a reciprocal) that its elements alone would not pay for.
+func rows(m *Model, n *Node) uint64 {
+	x := &m.Tensors[n.Inputs[0]]
+	return uint64(x.Elements() / x.Shape[len(x.Shape)-1])
 }
 
 // NodeMACs is the multiply-accumulate count of node i, 0 unless it is dense.

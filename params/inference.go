@@ -72,6 +72,6 @@ const (
 	InferenceBaseGas          = 2000
 	InferenceMACsPerGas       = 64
 	InferenceElementOpsPerGas = 4
-	InferenceBytesPerGas      = 16
+	InferenceBytesPerGas      = 8
 	InferenceNodeGas          = 20
 )

@@ -27,7 +27,7 @@ const (
 	// validates every byte.
 	InferenceValidateBaseGas    = 10_000
 	InferenceValidateChunkGas   = 2_600
-	InferenceValidateGasPerByte = 2
+	InferenceValidateGasPerByte = 1
 	// InferenceCacheBytes is the default budget of prepared models a node
 	// keeps in memory (not consensus: it changes speed, not results).
 	InferenceCacheBytes = 512 << 20
