@@ -83,12 +83,15 @@ test-onnx: tools build
 models:
 	$(GO) run ./tests/models/gen -out tests/models
 
-## fuzz: each fuzz target for FUZZTIME (default 60s).
+## fuzz: each fuzz target for FUZZTIME (default 60s): the model decoder and
+## validator, the ONNX reader, the precompile's calldata, the eth_call fast path.
 FUZZTIME ?= 60s
 fuzz:
 	$(GO) test ./inference/ -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./inference/ -run '^$$' -fuzz '^FuzzValidate$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./inference/onnx/ -run '^$$' -fuzz '^FuzzImport$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./vm/ -run '^$$' -fuzz '^FuzzInferenceCalldata$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./node/ -run '^$$' -fuzz '^FuzzParseFastCall$$' -fuzztime $(FUZZTIME)
 
 bench: build
 	./tests/bench/run.sh
