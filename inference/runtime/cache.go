@@ -34,7 +34,7 @@ type Prepared struct {
 // non-reference backend is logged and the call is retried on the reference
 // backend; if that fails too, the error matches ErrNodeFault.
 func (p *Prepared) Run(input []byte) ([]byte, error) {
-	out, err := p.program.Run(input)
+	out, err := safeRun(p.program, input)
 	if err == nil || errors.Is(err, inference.ErrBadInput) {
 		return out, err
 	}
@@ -42,11 +42,23 @@ func (p *Prepared) Run(input []byte) ([]byte, error) {
 		return nil, fmt.Errorf("%w: reference backend: %v", ErrNodeFault, err)
 	}
 	p.log.Warn("inference backend failed; retrying on the reference backend", "backend", p.Backend, "model", fmt.Sprintf("%x", p.ID[:8]), "err", err)
-	out, rerr := p.reference.Run(input)
+	out, rerr := safeRun(p.reference, input)
 	if rerr == nil || errors.Is(rerr, inference.ErrBadInput) {
 		return out, rerr
 	}
 	return nil, fmt.Errorf("%w: %s: %v; reference: %v", ErrNodeFault, p.Backend, err, rerr)
+}
+
+// safeRun runs prog, turning a panic (a bug in a backend, never the
+// caller's input) into an error, so that it takes the fallback path instead
+// of taking the node down.
+func safeRun(prog inference.Program, input []byte) (out []byte, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			out, err = nil, fmt.Errorf("backend panicked: %v", r)
+		}
+	}()
+	return prog.Run(input)
 }
 
 // Cache keeps prepared models by model ID, least recently used first out,
