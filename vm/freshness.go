@@ -29,9 +29,10 @@ type feed struct {
 	maxAge     uint64
 }
 
-// readStamps decodes inferFresh's (uint32,uint64,uint64)[] argument.
-func readStamps(a args) ([]stamp, error) {
-	start, n, err := a.array(64, 3)
+// readStamps decodes a (uint32,uint64,uint64)[] argument whose offset is in
+// the head word at head (inferFresh's and inferFreshWithFeeds's stamps).
+func readStamps(a args, head uint64) ([]stamp, error) {
+	start, n, err := a.array(head, 3)
 	if err != nil {
 		return nil, badInput("stamps: %v", err)
 	}
@@ -49,9 +50,10 @@ func readStamps(a args) ([]stamp, error) {
 	return out, nil
 }
 
-// readFeeds decodes inferWithFeeds's (address,uint32,uint64)[] argument.
-func readFeeds(a args) ([]feed, error) {
-	start, n, err := a.array(64, 3)
+// readFeeds decodes an (address,uint32,uint64)[] argument whose offset is in
+// the head word at head (inferWithFeeds's and inferFreshWithFeeds's feeds).
+func readFeeds(a args, head uint64) ([]feed, error) {
+	start, n, err := a.array(head, 3)
 	if err != nil {
 		return nil, badInput("feeds: %v", err)
 	}
@@ -120,20 +122,46 @@ func (g guard) covered(indices []uint64) error {
 	return nil
 }
 
-// checkStamps applies the stamps in order, then requires every element the
-// model declares to have been stamped.
-func (g guard) checkStamps(stamps []stamp) error {
-	indices := make([]uint64, len(stamps))
+// fresh is the freshness guard of one call: the stamps in order, then the
+// feeds in order (read into a copy of input, which it returns), then every
+// element the model declares must have been covered. An element the model
+// declares with a feed scale is covered only by a feed the precompile reads
+// itself: a stamp for it is refused, so a caller cannot forge the price by
+// stamping its own value "observed now". The other declared elements take a
+// stamp (a feed needs a feed scale), so each declared element has exactly one
+// kind of proof, and a model that declares both kinds is called with both
+// (inferFreshWithFeeds).
+func (b *boundInference) fresh(g guard, input []byte, stamps []stamp, feeds []feed) ([]byte, error) {
+	indices := make([]uint64, 0, len(stamps)+len(feeds))
 	for i, s := range stamps {
-		if err := g.element(s.index, "stamps", i); err != nil {
-			return err
+		if err := g.stamp(i, s); err != nil {
+			return nil, err
 		}
-		if _, err := g.check(s.index, s.observedAt, s.maxAge); err != nil {
-			return err
-		}
-		indices[i] = s.index
+		indices = append(indices, s.index)
 	}
-	return g.covered(indices)
+	if len(feeds) > 0 {
+		var err error
+		if input, err = b.feedInputs(g, input, feeds); err != nil {
+			return nil, err
+		}
+		for _, f := range feeds {
+			indices = append(indices, f.index)
+		}
+	}
+	return input, g.covered(indices)
+}
+
+// stamp checks stamps[i]: an input element, not one the model binds to a
+// feed, observed neither in the future nor too long ago.
+func (g guard) stamp(i int, s stamp) error {
+	if err := g.element(s.index, "stamps", i); err != nil {
+		return err
+	}
+	if d, ok := declared(g.model, s.index); ok && d.FeedMultiplier != 0 {
+		return badInput("stamps[%d]: input element %d is a price feed in the model; only a feed the precompile reads can supply it (inferWithFeeds or inferFreshWithFeeds), never a stamp", i, s.index)
+	}
+	_, err := g.check(s.index, s.observedAt, s.maxAge)
+	return err
 }
 
 // latestRoundData() of Chainlink's AggregatorV3Interface.
@@ -141,7 +169,8 @@ var latestRoundData = selector("latestRoundData()")
 
 // feedInputs reads every feed by static call with bounded gas, checks its
 // round and its age, and writes its quantized answer into a copy of input.
-// The price cannot be forged by the caller: it comes from the feed.
+// The price cannot be forged by the caller: it comes from the feed. fresh
+// checks that every declared element was covered.
 func (b *boundInference) feedInputs(g guard, input []byte, feeds []feed) ([]byte, error) {
 	input = append([]byte(nil), input...)
 	indices := make([]uint64, len(feeds))
@@ -170,7 +199,7 @@ func (b *boundInference) feedInputs(g guard, input []byte, feeds []feed) ([]byte
 		q := quantizeFeed(answer, d.FeedMultiplier, d.FeedShift, zp, dt)
 		inference.Store(input[off:], dt, 0, q)
 	}
-	return input, g.covered(indices)
+	return input, nil
 }
 
 // readFeed static-calls latestRoundData() and returns the answer and its

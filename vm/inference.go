@@ -21,9 +21,12 @@ var (
 	fnInfer          = selector("infer(bytes32,bytes)")
 	fnInferFresh     = selector("inferFresh(bytes32,bytes,(uint32,uint64,uint64)[])")
 	fnInferWithFeeds = selector("inferWithFeeds(bytes32,bytes,(address,uint32,uint64)[])")
-	fnQuote          = selector("quote(bytes32,uint256)")
-	fnModelInfo      = selector("modelInfo(bytes32)")
-	fnValidate       = selector("validate(address[])")
+	// inferFreshWithFeeds takes stamps for stamped elements and feeds for
+	// fed ones, for a model that declares both.
+	fnInferFreshWithFeeds = selector("inferFreshWithFeeds(bytes32,bytes,(uint32,uint64,uint64)[],(address,uint32,uint64)[])")
+	fnQuote               = selector("quote(bytes32,uint256)")
+	fnModelInfo           = selector("modelInfo(bytes32)")
+	fnValidate            = selector("validate(address[])")
 )
 
 // Inference is the inference precompile at params.InferencePrecompileAddress:
@@ -112,7 +115,7 @@ func (b *boundInference) RequiredGas(input []byte) uint64 {
 	}
 	a := args(input[4:])
 	switch [4]byte(input[:4]) {
-	case fnInfer, fnInferFresh, fnInferWithFeeds:
+	case fnInfer, fnInferFresh, fnInferWithFeeds, fnInferFreshWithFeeds:
 		gas := uint64(params.InferenceCallGas)
 		id, err := a.bytes32(0)
 		if err != nil {
@@ -128,6 +131,13 @@ func (b *boundInference) RequiredGas(input []byte) uint64 {
 			}
 		case fnInferWithFeeds:
 			if _, n, err := a.array(64, 3); err == nil {
+				gas = addGas(gas, n*params.InferenceFeedGas)
+			}
+		case fnInferFreshWithFeeds:
+			if _, n, err := a.array(64, 3); err == nil {
+				gas = addGas(gas, n*params.InferenceStampGas)
+			}
+			if _, n, err := a.array(96, 3); err == nil {
 				gas = addGas(gas, n*params.InferenceFeedGas)
 			}
 		}
@@ -177,17 +187,27 @@ func (b *boundInference) Run(input []byte) ([]byte, error) {
 	case fnInfer:
 		return result(b.infer("infer", a, nil, nil))
 	case fnInferFresh:
-		stamps, err := readStamps(a)
+		stamps, err := readStamps(a, 64)
 		if err != nil {
 			return result(nil, err)
 		}
 		return result(b.infer("inferFresh", a, stamps, nil))
 	case fnInferWithFeeds:
-		feeds, err := readFeeds(a)
+		feeds, err := readFeeds(a, 64)
 		if err != nil {
 			return result(nil, err)
 		}
 		return result(b.infer("inferWithFeeds", a, nil, feeds))
+	case fnInferFreshWithFeeds:
+		stamps, err := readStamps(a, 64)
+		if err != nil {
+			return result(nil, err)
+		}
+		feeds, err := readFeeds(a, 96)
+		if err != nil {
+			return result(nil, err)
+		}
+		return result(b.infer("inferFreshWithFeeds", a, stamps, feeds))
 	case fnQuote:
 		return result(b.quote(a))
 	case fnModelInfo:
@@ -223,8 +243,8 @@ func (b *boundInference) load(id common.Hash) (*runtime.Prepared, ModelInfo, boo
 	return prep, info, cached, nil
 }
 
-// infer runs a model after the freshness guard. stamps and feeds are nil
-// for plain infer.
+// infer runs a model after the freshness guard (fresh). stamps and feeds
+// are nil for plain infer; an entry point without one of them passes nil.
 func (b *boundInference) infer(fn string, a args, stamps []stamp, feeds []feed) (out []byte, err error) {
 	start := time.Now()
 	id, err := a.bytes32(0)
@@ -252,11 +272,7 @@ func (b *boundInference) infer(fn string, a args, stamps []stamp, feeds []feed) 
 		return nil, badInput("input is %d bytes; model %s takes %d", len(input), id, m.InputBytes())
 	}
 	g := guard{now: b.evm.Context.Time, model: m}
-	if feeds != nil {
-		if input, err = b.feedInputs(g, input, feeds); err != nil {
-			return nil, err
-		}
-	} else if err := g.checkStamps(stamps); err != nil {
+	if input, err = b.fresh(g, input, stamps, feeds); err != nil {
 		return nil, err
 	}
 	output, err := prep.Run(input)

@@ -250,6 +250,7 @@ func TestInferRefusals(t *testing.T) {
 	}
 }
 
+// freshModel declares element 1 fed by a price feed and element 3 stamped.
 const freshModel = `
 input x: int8[4]
 w: int8[4] = Clamp(x) min=-128 max=127
@@ -258,8 +259,17 @@ fresh element=1 maxAge=60 feedMultiplier=1 feedShift=8
 fresh element=3 maxAge=600
 `
 
+// stampedModel declares elements 1 and 3 stamped (no feed scale).
+const stampedModel = `
+input x: int8[4]
+w: int8[4] = Clamp(x) min=-128 max=127
+output w
+fresh element=1 maxAge=60
+fresh element=3 maxAge=600
+`
+
 func TestFreshnessGuard(t *testing.T) {
-	p, err := modeltext.Parse(freshModel)
+	p, err := modeltext.Parse(stampedModel)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -511,6 +521,7 @@ func FuzzInferenceCalldata(f *testing.F) {
 	f.Add(inferCall(id, []byte{1, 2, 3, 4}))
 	f.Add(stampsCall(id, []byte{1, 2, 3, 4}, stamp{1, 5, 6}, stamp{3, 5, 6}))
 	f.Add(feedsCall(id, []byte{1, 2, 3, 4}, feed{common.HexToAddress("0xfeed"), 1, 6}))
+	f.Add(stampsAndFeedsCall(id, []byte{1, 2, 3, 4}, []stamp{{3, 5, 6}}, []feed{{common.HexToAddress("0xfeed"), 1, 6}}))
 	f.Add(append(fnQuote[:], append(id[:], word(4)...)...))
 	f.Add(append(fnModelInfo[:], id[:]...))
 	f.Add(append(fnValidate[:], append(word(32), word(1)...)...))
