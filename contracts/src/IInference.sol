@@ -15,10 +15,11 @@ pragma solidity ^0.8.24;
 /// so it behaves the same under CALL and STATICCALL, in transactions,
 /// eth_call, gas estimation and traces. Gas is charged before any work and
 /// is a function of the model and the call's shape only:
-///   infer          4,900 + the model's gas (`quote`)
-///   inferFresh     the same + 200 per stamp
-///   inferWithFeeds the same + 53,000 per feed (of which the feed's
-///                  `latestRoundData()` gets 50,000)
+///   infer               4,900 + the model's gas (`quote`)
+///   inferFresh          the same + 200 per stamp
+///   inferWithFeeds      the same + 53,000 per feed (of which the feed's
+///                       `latestRoundData()` gets 50,000)
+///   inferFreshWithFeeds the same + 200 per stamp + 53,000 per feed
 /// Every refusal is a revert with one of the custom errors below, so a
 /// caller can `try/catch` it and tools can decode it.
 ///
@@ -27,9 +28,19 @@ pragma solidity ^0.8.24;
 /// `observedAt > now`, and stale when `now - observedAt > maxAge`, where
 /// `maxAge` is the tighter of the caller's and the model's declared one.
 /// A model may declare maximum ages for some input elements; calling it
-/// without a stamp (inferFresh) or a feed (inferWithFeeds) for each of
-/// them reverts with MissingFreshness, so plain `infer` on such a model
-/// always reverts.
+/// without a proof for each of them reverts with MissingFreshness, so plain
+/// `infer` on such a model always reverts. A declared element takes one kind
+/// of proof, fixed by the model:
+///   - an element with a feed scale (`Freshness.feedable`) is a price feed:
+///     only a feed the precompile reads itself satisfies it. A caller's
+///     stamp for it reverts BadInput, so no caller can forge the price by
+///     stamping its own value "observed now".
+///   - any other declared element takes a stamp (it cannot be fed).
+/// Which entry point to use follows from the declaration (`modelInfo`):
+///   no declared element          infer (or any of the others)
+///   stamped elements only        inferFresh
+///   feed elements only           inferWithFeeds
+///   both kinds                   inferFreshWithFeeds
 interface IInference {
     /// A caller's claim that input element `inputIndex` was observed at
     /// `observedAt` (unix seconds), and the oldest it accepts (`maxAge`).
@@ -83,8 +94,9 @@ interface IInference {
     /// call gave no stamp or feed for it.
     error MissingFreshness(uint256 index);
     /// The call is malformed: wrong input length, an index that is not an
-    /// input element, a feed on an element without a feed scale, an element
-    /// fed twice, garbage calldata. The message is for people, not code.
+    /// input element, a feed on an element without a feed scale, a stamp on
+    /// an element the model binds to a feed, an element fed twice, garbage
+    /// calldata. The message is for people, not code.
     error BadInput(string reason);
     /// A price feed could not be read or reported an incomplete round.
     error FeedUnavailable(address aggregator);
@@ -98,15 +110,29 @@ interface IInference {
     /// Runs the model after checking each stamp (in order) and that every
     /// model-declared element is stamped. A stamp may also cover an element
     /// the model does not declare; then only the caller's maxAge applies.
+    /// A stamp on an element the model declares feedable reverts BadInput:
+    /// a feed element is satisfied only by a feed (inferWithFeeds,
+    /// inferFreshWithFeeds).
     function inferFresh(bytes32 modelId, bytes calldata input, Stamp[] calldata stamps)
         external
         view
         returns (bytes memory output);
 
     /// Runs the model after reading each feed (in order) into its element.
-    /// Every model-declared element must be fed (stamps cannot be mixed in),
-    /// and every fed element must be declared feedable by the model.
+    /// Every model-declared element must be fed, and every fed element must
+    /// be declared feedable by the model; a model that also declares
+    /// stamped elements needs inferFreshWithFeeds.
     function inferWithFeeds(bytes32 modelId, bytes calldata input, Feed[] calldata feeds)
+        external
+        view
+        returns (bytes memory output);
+
+    /// For a model that declares both kinds: checks each stamp (in order,
+    /// as inferFresh), then reads each feed (in order, as inferWithFeeds)
+    /// into its element, then requires every model-declared element to be
+    /// covered, stamped elements by a stamp and feed elements by a feed.
+    /// Either array may be empty, so this entry point calls any model.
+    function inferFreshWithFeeds(bytes32 modelId, bytes calldata input, Stamp[] calldata stamps, Feed[] calldata feeds)
         external
         view
         returns (bytes memory output);
@@ -137,3 +163,10 @@ uint256 constant INFERENCE_CALL_GAS = 4_900;
 
 // The gas a price feed's latestRoundData() gets (params.InferenceFeedCallGas).
 uint256 constant INFERENCE_FEED_CALL_GAS = 50_000;
+
+// The gas a call costs per stamp (params.InferenceStampGas).
+uint256 constant INFERENCE_STAMP_GAS = 200;
+
+// The gas a call costs per feed, its latestRoundData() included
+// (params.InferenceFeedGas).
+uint256 constant INFERENCE_FEED_GAS = 53_000;

@@ -12,20 +12,28 @@ interface IMockModel {
 
 /// @title A stand-in for the inference precompile in forge tests
 /// @notice forge's EVM has no inference precompile. Install this one at its
-/// address and configure models on it:
+/// address and configure models on it, best from the model's own bytes, so
+/// the mock declares exactly the freshness the real model declares:
 ///
 ///   vm.etch(INFERENCE_ADDRESS, address(new MockInference()).code);
 ///   MockInference mock = MockInference(INFERENCE_ADDRESS);
+///   bytes32 id = mock.setModelBytes(modelBytes, gas); // shapes and freshness from the bytes
+///   mock.setOutput(id, input, hex"02");               // what the model returns
+///
+/// or by hand (then declare each requirement the real model declares):
+///
 ///   mock.setModel(id, 4, 1);                      // int8[4] in, 1 byte out
-///   mock.declareFreshness(id, 0, 60, 3, 8);       // element 0: 60 s, feedable
-///   mock.setOutput(id, input, hex"02");           // what the model returns
+///   mock.declareFreshness(id, 0, 60, 3, 8);       // element 0: 60 s, a feed
 ///
 /// The freshness guard is the precompile's (vm/freshness.go), rule for rule
 /// and in the same order, so a dApp's tests see StaleInput, FutureInput,
 /// MissingFreshness, FeedUnavailable, BadInput and ModelNotFound exactly
-/// where the chain would raise them (BadInput's message text may differ:
-/// it is for people). Feeds are read with the same 50,000-gas static call,
-/// the same round checks and the same exact quantization.
+/// where the chain would raise them, with the same arguments (BadInput's
+/// message text may differ: it is for people).
+/// An element declared with a feed scale takes only a feed (a stamp for it
+/// is BadInput), any other declared element a stamp; inferFreshWithFeeds
+/// takes both. Feeds are read with the same 50,000-gas static call, the same
+/// round checks and the same exact quantization.
 ///
 /// What a model returns, in order: the output set for (model, input) with
 /// `setOutput`; else the output of the `IMockModel` set with `setLogic`;
@@ -122,12 +130,105 @@ contract MockInference is IInference {
         });
     }
 
+    /// A model configured from its canonical bytes (the file `infergeth model
+    /// import` writes; docs/spec.md section 2): the id is keccak256 of the
+    /// bytes, and the inputs (types, element counts, zero points), the output
+    /// size and the freshness requirements are read from them as the
+    /// precompile reads them, so the mock enforces exactly what the model
+    /// declares. `gas` is the model's gas (`infergeth model inspect` prints
+    /// it). The mock reads the header and the tables only: it does not
+    /// validate or run the model (set its outputs as for any mock model).
+    function setModelBytes(bytes calldata model, uint64 gas) external returns (bytes32 modelId) {
+        (uint256 freshAt, uint256 tensorsAt) = _layout(model);
+        (InputTensor[] memory ins, uint256 outBytes) = _io(model, tensorsAt);
+        modelId = keccak256(model);
+        _setModel(modelId, ins, uint32(outBytes), gas);
+        _models[modelId].size = uint32(model.length);
+        uint256 fresh = _le(model, 20, 4);
+        for (uint256 k = 0; k < fresh; k++) {
+            _declareEntry(modelId, model[freshAt + 24 * k:freshAt + 24 * (k + 1)]);
+        }
+    }
+
+    /// _declareEntry declares one 24-byte freshness entry: maxAge u64,
+    /// element u32, feedMultiplier i32, feedShift u32, reserved u32.
+    function _declareEntry(bytes32 modelId, bytes calldata e) private {
+        _declare(
+            modelId, uint32(_le(e, 8, 4)), uint64(_le(e, 0, 8)), int32(uint32(_le(e, 12, 4))), uint32(_le(e, 16, 4))
+        );
+    }
+
+    /// _layout checks the header and returns where the freshness and tensor
+    /// tables start.
+    function _layout(bytes calldata model) private pure returns (uint256 freshAt, uint256 tensorsAt) {
+        if (
+            model.length < 32 || bytes4(model[0:4]) != "INFM" || _le(model, 4, 2) != 1 || _le(model, 6, 2) != 1
+        ) revert MockSetup("model bytes: not an INFM v1 model");
+        uint256 tensors = _le(model, 8, 4);
+        uint256 lists = _le(model, 16, 2) + _le(model, 18, 2);
+        uint256 fresh = _le(model, 20, 4);
+        if (tensors > 4096 || lists > 32 || fresh > 64) revert MockSetup("model bytes: counts beyond the format's limits");
+        freshAt = 32 + ((4 * lists + 7) & ~uint256(7));
+        tensorsAt = freshAt + 24 * fresh;
+        if (tensorsAt + 32 * tensors > model.length) revert MockSetup("model bytes: the tables run past the end");
+    }
+
+    /// _io reads the input tensors and the output size.
+    function _io(bytes calldata model, uint256 tensorsAt)
+        private
+        pure
+        returns (InputTensor[] memory ins, uint256 outBytes)
+    {
+        uint256 inputs = _le(model, 16, 2);
+        uint256 outputs = _le(model, 18, 2);
+        ins = new InputTensor[](inputs);
+        for (uint256 i = 0; i < inputs; i++) {
+            (ins[i],) = _tensor(model, tensorsAt, _le(model, 32 + 4 * i, 4));
+        }
+        for (uint256 i = 0; i < outputs; i++) {
+            (, uint256 n) = _tensor(model, tensorsAt, _le(model, 32 + 4 * (inputs + i), 4));
+            outBytes += n;
+        }
+    }
+
+    /// _tensor reads tensor t of the table at `at`: its type, element count
+    /// and zero point, and its size in bytes.
+    function _tensor(bytes calldata model, uint256 at, uint256 t)
+        private
+        pure
+        returns (InputTensor memory x, uint256 size)
+    {
+        if (t >= _le(model, 8, 4)) revert MockSetup("model bytes: a tensor index beyond the table");
+        at += 32 * t;
+        uint8 dtype = uint8(model[at + 1]);
+        uint256 rank = uint8(model[at + 2]);
+        if (dtype < INT8 || dtype > INT32 || rank > 6) revert MockSetup("model bytes: a tensor's dtype or rank");
+        uint256 elements = 1;
+        for (uint256 d = 0; d < rank; d++) {
+            elements *= _le(model, at + 8 + 4 * d, 4);
+            if (elements > 1 << 24) revert MockSetup("model bytes: a tensor beyond MaxTensorElements");
+        }
+        x = InputTensor(dtype, uint32(elements), int32(uint32(_le(model, at + 4, 4))));
+        size = elements * _width(dtype);
+    }
+
+    /// _le reads the n-byte little-endian unsigned integer at b[at:].
+    function _le(bytes calldata b, uint256 at, uint256 n) private pure returns (uint256 v) {
+        for (uint256 i = n; i > 0; i--) {
+            v = (v << 8) | uint8(b[at + i - 1]);
+        }
+    }
+
     /// Declares a maximum age for input element `element`, feedable when
     /// `feedMultiplier` > 0. Declarations must come in increasing element
     /// order, as the model format requires.
     function declareFreshness(bytes32 modelId, uint32 element, uint64 maxAge, int32 feedMultiplier, uint32 feedShift)
         external
     {
+        _declare(modelId, element, maxAge, feedMultiplier, feedShift);
+    }
+
+    function _declare(bytes32 modelId, uint32 element, uint64 maxAge, int32 feedMultiplier, uint32 feedShift) private {
         Model storage m = _model(modelId);
         Requirement[] storage f = _fresh[modelId];
         if (element >= m.inputElements) revert MockSetup("element is not an input element");
@@ -178,8 +279,7 @@ contract MockInference is IInference {
     /// @inheritdoc IInference
     function infer(bytes32 modelId, bytes calldata input) external view returns (bytes memory) {
         Model storage m = _loaded(modelId, input.length);
-        _checkStamps(modelId, m, new Stamp[](0));
-        return _run(modelId, m, input);
+        return _run(modelId, m, _guard(modelId, m, input, new Stamp[](0), new Feed[](0)));
     }
 
     /// @inheritdoc IInference
@@ -189,8 +289,7 @@ contract MockInference is IInference {
         returns (bytes memory)
     {
         Model storage m = _loaded(modelId, input.length);
-        _checkStamps(modelId, m, stamps);
-        return _run(modelId, m, input);
+        return _run(modelId, m, _guard(modelId, m, input, stamps, new Feed[](0)));
     }
 
     /// @inheritdoc IInference
@@ -200,7 +299,17 @@ contract MockInference is IInference {
         returns (bytes memory)
     {
         Model storage m = _loaded(modelId, input.length);
-        return _run(modelId, m, _feedInputs(modelId, m, input, feeds));
+        return _run(modelId, m, _guard(modelId, m, input, new Stamp[](0), feeds));
+    }
+
+    /// @inheritdoc IInference
+    function inferFreshWithFeeds(bytes32 modelId, bytes calldata input, Stamp[] calldata stamps, Feed[] calldata feeds)
+        external
+        view
+        returns (bytes memory)
+    {
+        Model storage m = _loaded(modelId, input.length);
+        return _run(modelId, m, _guard(modelId, m, input, stamps, feeds));
     }
 
     /// The input a model sees after inferWithFeeds writes the feeds in, with
@@ -211,7 +320,7 @@ contract MockInference is IInference {
         returns (bytes memory)
     {
         Model storage m = _loaded(modelId, input.length);
-        return _feedInputs(modelId, m, input, feeds);
+        return _guard(modelId, m, input, new Stamp[](0), feeds);
     }
 
     /// @inheritdoc IInference
@@ -302,44 +411,59 @@ contract MockInference is IInference {
         }
     }
 
-    /// _checkStamps applies the stamps in order, then requires every
-    /// declared element to be stamped.
-    function _checkStamps(bytes32 modelId, Model storage m, Stamp[] memory stamps) private view {
-        uint256[] memory indices = new uint256[](stamps.length);
-        for (uint256 i = 0; i < stamps.length; i++) {
-            _element(m, stamps[i].inputIndex, "stamps", i);
-            _check(modelId, stamps[i].inputIndex, stamps[i].observedAt, stamps[i].maxAge);
-            indices[i] = stamps[i].inputIndex;
-        }
-        _covered(modelId, indices);
-    }
-
-    /// _feedInputs reads every feed in order into a copy of the input.
-    function _feedInputs(bytes32 modelId, Model storage m, bytes calldata input, Feed[] calldata feeds)
+    /// _guard is the freshness guard (vm/freshness.go's fresh): the stamps
+    /// in order, then the feeds in order (read into a copy of the input,
+    /// which it returns), then every declared element must be covered. A
+    /// stamp may not cover an element the model binds to a feed.
+    function _guard(bytes32 modelId, Model storage m, bytes calldata input, Stamp[] memory stamps, Feed[] memory feeds)
         private
         view
         returns (bytes memory x)
     {
         x = input;
-        uint256[] memory indices = new uint256[](feeds.length);
+        uint256[] memory indices = new uint256[](stamps.length + feeds.length);
+        for (uint256 i = 0; i < stamps.length; i++) {
+            _stamp(modelId, m, stamps[i], i);
+            indices[i] = stamps[i].inputIndex;
+        }
         for (uint256 i = 0; i < feeds.length; i++) {
             uint256 index = feeds[i].inputIndex;
             _element(m, index, "feeds", i);
             for (uint256 j = 0; j < i; j++) {
-                if (indices[j] == index) {
+                if (feeds[j].inputIndex == index) {
                     revert BadInput(
                         string.concat("feeds[", _dec(i), "]: input index ", _dec(index), " is fed twice")
                     );
                 }
             }
-            indices[i] = index;
+            indices[stamps.length + i] = index;
             _feed(modelId, x, feeds[i], i);
         }
         _covered(modelId, indices);
     }
 
+    /// _stamp checks stamps[i]: an input element, not one the model binds to
+    /// a feed, observed neither in the future nor too long ago.
+    function _stamp(bytes32 modelId, Model storage m, Stamp memory s, uint256 i) private view {
+        _element(m, s.inputIndex, "stamps", i);
+        (bool declared, Requirement memory d) = _declared(modelId, s.inputIndex);
+        if (declared && d.feedMultiplier != 0) {
+            revert BadInput(
+                string.concat(
+                    "stamps[",
+                    _dec(i),
+                    "]: input element ",
+                    _dec(s.inputIndex),
+                    " is a price feed in the model; only a feed the precompile reads can supply it",
+                    " (inferWithFeeds or inferFreshWithFeeds), never a stamp"
+                )
+            );
+        }
+        _check(modelId, s.inputIndex, s.observedAt, s.maxAge);
+    }
+
     /// _feed reads one feed, checks its age and writes its answer into x.
-    function _feed(bytes32 modelId, bytes memory x, Feed calldata f, uint256 i) private view {
+    function _feed(bytes32 modelId, bytes memory x, Feed memory f, uint256 i) private view {
         (bool declared, Requirement memory d) = _declared(modelId, f.inputIndex);
         if (!declared || d.feedMultiplier == 0) {
             revert BadInput(

@@ -9,11 +9,13 @@ import {EchoModel} from "./models/EchoModel.sol";
 import {ScriptedFeed, RevertingFeed, GasBurningFeed, ShortFeed, ReenteringFeed, HungryFeed} from "./utils/Feeds.sol";
 
 /// MockInference follows the precompile's freshness rules. The cases and
-/// numbers are vm/inference_test.go's TestFreshnessGuard and TestPriceFeeds,
-/// so the two implementations are held to the same expectations.
+/// numbers are vm/inference_test.go's TestFreshnessGuard and TestPriceFeeds
+/// and vm/feedbound_test.go's, so the two implementations are held to the
+/// same expectations.
 contract MockInferenceTest is Test {
     MockInference mock;
     uint64 constant NOW = 1_700_000_000;
+    bytes32 constant STAMPED = keccak256("stampedModel");
     bytes32 constant FRESH = keccak256("freshModel");
     bytes32 constant FEEDABLE = keccak256("feedable");
     bytes input = hex"01020304";
@@ -22,6 +24,13 @@ contract MockInferenceTest is Test {
         mock = installMock();
         vm.warp(NOW);
         address echo = address(new EchoModel());
+        // input x: int8[4]; output = x;
+        // fresh element=1 maxAge=60
+        // fresh element=3 maxAge=600
+        mock.setModel(STAMPED, 4, 4);
+        mock.declareFreshness(STAMPED, 1, 60, 0, 0);
+        mock.declareFreshness(STAMPED, 3, 600, 0, 0);
+        mock.setLogic(STAMPED, echo);
         // input x: int8[4]; output = x;
         // fresh element=1 maxAge=60 feedMultiplier=1 feedShift=8
         // fresh element=3 maxAge=600
@@ -50,34 +59,34 @@ contract MockInferenceTest is Test {
 
     function test_InferOnAModelThatDeclaresFreshness() public {
         vm.expectRevert(abi.encodeWithSelector(IInference.MissingFreshness.selector, 1));
-        INFERENCE.infer(FRESH, input);
+        INFERENCE.infer(STAMPED, input);
     }
 
     function test_FreshStamps() public view {
-        bytes memory out = INFERENCE.inferFresh(FRESH, input, stamps2(1, NOW - 10, 1000, 3, NOW - 500, 1000));
+        bytes memory out = INFERENCE.inferFresh(STAMPED, input, stamps2(1, NOW - 10, 1000, 3, NOW - 500, 1000));
         assertEq(out, input, "output");
         // An age equal to the maximum is still fresh.
-        INFERENCE.inferFresh(FRESH, input, stamps2(1, NOW - 60, 60, 3, NOW - 600, 600));
+        INFERENCE.inferFresh(STAMPED, input, stamps2(1, NOW - 60, 60, 3, NOW - 600, 600));
     }
 
     function test_TheModelsMaxAgeBeatsTheCallers() public {
         vm.expectRevert(abi.encodeWithSelector(IInference.StaleInput.selector, 1, NOW - 61, NOW, 60));
-        INFERENCE.inferFresh(FRESH, input, stamps2(1, NOW - 61, 1000, 3, NOW, 0));
+        INFERENCE.inferFresh(STAMPED, input, stamps2(1, NOW - 61, 1000, 3, NOW, 0));
     }
 
     function test_TheCallersMaxAgeBeatsTheModels() public {
         vm.expectRevert(abi.encodeWithSelector(IInference.StaleInput.selector, 3, NOW - 6, NOW, 5));
-        INFERENCE.inferFresh(FRESH, input, stamps2(1, NOW, 60, 3, NOW - 6, 5));
+        INFERENCE.inferFresh(STAMPED, input, stamps2(1, NOW, 60, 3, NOW - 6, 5));
     }
 
     function test_FutureStamp() public {
         vm.expectRevert(abi.encodeWithSelector(IInference.FutureInput.selector, 1, NOW + 1, NOW));
-        INFERENCE.inferFresh(FRESH, input, stamps2(1, NOW + 1, 60, 3, NOW, 5));
+        INFERENCE.inferFresh(STAMPED, input, stamps2(1, NOW + 1, 60, 3, NOW, 5));
     }
 
     function test_MissingStamp() public {
         vm.expectRevert(abi.encodeWithSelector(IInference.MissingFreshness.selector, 3));
-        INFERENCE.inferFresh(FRESH, input, InferenceLib.stamp(1, NOW, 60));
+        INFERENCE.inferFresh(STAMPED, input, InferenceLib.stamp(1, NOW, 60));
     }
 
     function test_StampOutsideTheInput() public {
@@ -86,27 +95,27 @@ contract MockInferenceTest is Test {
                 IInference.BadInput.selector, "stamps[0]: input index 9 is not an element (the model has 4)"
             )
         );
-        INFERENCE.inferFresh(FRESH, input, InferenceLib.stamp(9, NOW, 60));
+        INFERENCE.inferFresh(STAMPED, input, InferenceLib.stamp(9, NOW, 60));
     }
 
     function test_StampsAreCheckedInOrder() public {
         vm.expectRevert(abi.encodeWithSelector(IInference.StaleInput.selector, 3, NOW - 700, NOW, 600));
-        INFERENCE.inferFresh(FRESH, input, stamps2(3, NOW - 700, 1000, 1, NOW + 5, 60));
+        INFERENCE.inferFresh(STAMPED, input, stamps2(3, NOW - 700, 1000, 1, NOW + 5, 60));
     }
 
     function test_AStampOnAnUndeclaredElementUsesTheCallersMaxAge() public {
         IInference.Stamp[] memory s = stamps2(1, NOW, 60, 3, NOW, 60);
         s = InferenceLib.withStamp(s, 0, NOW - 11, 10);
         vm.expectRevert(abi.encodeWithSelector(IInference.StaleInput.selector, 0, NOW - 11, NOW, 10));
-        INFERENCE.inferFresh(FRESH, input, s);
+        INFERENCE.inferFresh(STAMPED, input, s);
     }
 
     function test_TimeMoves() public {
         IInference.Stamp[] memory s = stamps2(1, NOW - 10, 1000, 3, NOW - 500, 1000);
-        INFERENCE.inferFresh(FRESH, input, s);
+        INFERENCE.inferFresh(STAMPED, input, s);
         vm.warp(NOW + 100);
         vm.expectRevert(abi.encodeWithSelector(IInference.StaleInput.selector, 1, NOW - 10, NOW + 100, 60));
-        INFERENCE.inferFresh(FRESH, input, s);
+        INFERENCE.inferFresh(STAMPED, input, s);
     }
 
     // ---- feeds ----
