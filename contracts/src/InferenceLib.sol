@@ -5,7 +5,11 @@ import {IInference} from "./IInference.sol";
 
 /// @title Small helpers for calling the inference precompile
 /// @notice Builders for the stamp and feed arrays, and reading the custom
-/// error out of revert data (for `try/catch`):
+/// error out of revert data (for `try/catch`). A model that declares both
+/// stamped and fed elements takes both arrays:
+///
+///   INFERENCE.inferFreshWithFeeds(id, input, InferenceLib.stamp(3, observedAt, 1 hours),
+///       InferenceLib.feed(agg, 0, 60));
 ///
 ///   try INFERENCE.inferWithFeeds(id, input, InferenceLib.feed(agg, 0, 60)) returns (bytes memory out) {
 ///       ...
