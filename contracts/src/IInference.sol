@@ -70,7 +70,7 @@ interface IInference {
     struct Freshness {
         uint32 element; // flat index across the concatenated inputs
         uint64 maxAge; // seconds
-        bool feedable; // the model declares a feed scale for it
+        bool feedable; // a price feed: only a feed satisfies it, never a stamp
     }
 
     /// What the precompile knows of a registered model.
