@@ -21,13 +21,14 @@ var (
 	fnInfer          = selector("infer(bytes32,bytes)")
 	fnInferFresh     = selector("inferFresh(bytes32,bytes,(uint32,uint64,uint64)[])")
 	fnInferWithFeeds = selector("inferWithFeeds(bytes32,bytes,(address,uint32,uint64)[])")
-	// inferFreshWithFeeds takes stamps for stamped elements and feeds for
-	// fed ones, for a model that declares both.
-	fnInferFreshWithFeeds = selector("inferFreshWithFeeds(bytes32,bytes,(uint32,uint64,uint64)[],(address,uint32,uint64)[])")
-	fnQuote               = selector("quote(bytes32,uint256)")
-	fnModelInfo           = selector("modelInfo(bytes32)")
-	fnValidate            = selector("validate(address[])")
+	fnQuote          = selector("quote(bytes32,uint256)")
+	fnModelInfo      = selector("modelInfo(bytes32)")
+	fnValidate       = selector("validate(address[])")
 )
+
+// fnInferFreshWithFeeds takes stamps for stamped elements and feeds for fed
+// ones, for a model that declares both (vm/freshness.go, fresh).
+var fnInferFreshWithFeeds = selector("inferFreshWithFeeds(bytes32,bytes,(uint32,uint64,uint64)[],(address,uint32,uint64)[])")
 
 // Inference is the inference precompile at params.InferencePrecompileAddress:
 // a contract calls a model inline and gets its output in the same call. It
