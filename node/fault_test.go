@@ -2,6 +2,7 @@ package node
 
 import (
 	"errors"
+	"math/big"
 	"strings"
 	"testing"
 	"time"
@@ -84,4 +85,29 @@ func TestCallFaultDuringBlockThroughRPC(t *testing.T) {
 	if r := tn.receipt(tx.Hash()); r == nil || r.Status != 1 {
 		t.Fatalf("receipt %+v", r)
 	}
+}
+
+// TestBlockFaultHaltsNodeThroughRPC: a transaction whose execution hits a
+// node fault is not mined, the node stops making blocks and says so to
+// later senders, and reads keep working.
+func TestBlockFaultHaltsNodeThroughRPC(t *testing.T) {
+	p := &gatedFault{entered: make(chan struct{}, 1), release: make(chan struct{})}
+	tn := newTestNode(t, func(c *Config) { c.Factory = vm.NewFactory(p) })
+	to := p.Address()
+	err := tn.sendRaw(tn.signed(0, 0, &to, nil, 100_000, []byte{faultInput}))
+	if err == nil || !strings.Contains(err.Error(), "node fault") {
+		t.Fatalf("send: %v, want the node fault", err)
+	}
+	other := tn.addr(2)
+	err = tn.sendRaw(tn.signed(1, 0, &other, big.NewInt(1), 21000, nil))
+	if err == nil || !strings.Contains(err.Error(), "halted") {
+		t.Fatalf("send after the fault: %v, want the halt", err)
+	}
+	var number hexutil.Uint64
+	tn.call(&number, "eth_blockNumber")
+	if number != 0 {
+		t.Fatalf("block number %d after the fault, want 0", number)
+	}
+	var balance hexutil.Big
+	tn.call(&balance, "eth_getBalance", tn.addr(1), "latest")
 }
