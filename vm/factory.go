@@ -8,6 +8,11 @@
 // vm.NewEVM and then installs the standard set plus infergeth's contracts,
 // each bound to that EVM. No other package calls geth's vm.NewEVM; a test
 // enforces it. See ARCHITECTURE.md, decisions 1 and 2.
+//
+// Each EVM also gets its own FaultSlot (fault.go): a precompile that cannot
+// compute a result on this node records the NodeFault there, and whoever
+// runs that EVM reads it, so a fault belongs to the execution that hit it
+// (decision 4).
 package vm
 
 import (

@@ -28,12 +28,16 @@ type NodeFault struct {
 }
 
 func (f *NodeFault) Error() string {
+	cause := "unknown cause"
+	if f.Err != nil {
+		cause = strings.TrimPrefix(f.Err.Error(), ErrNodeFault.Error()+": ")
+	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "%v at block %d", ErrNodeFault, f.Block)
 	if f.Tx != (common.Hash{}) {
 		fmt.Fprintf(&b, ", tx %s", f.Tx.Hex())
 	}
-	fmt.Fprintf(&b, ", model %s, backend %s: %s", f.Model.Hex(), f.Backend, strings.TrimPrefix(f.Err.Error(), ErrNodeFault.Error()+": "))
+	fmt.Fprintf(&b, ", model %s, backend %s: %s", f.Model.Hex(), f.Backend, cause)
 	return b.String()
 }
 
