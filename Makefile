@@ -6,7 +6,7 @@ SHARED   ?= ../shared
 .PHONY: all build devnet test test-go test-vectors bench fuzz vectors clean tools test-statetest test-e2e
 .PHONY: cuda cuda-check cuda-ptx gpu-build
 .PHONY: contracts contracts-check test-contracts
-.PHONY: test-onnx models
+.PHONY: test-onnx models race
 
 all: build
 
@@ -62,6 +62,14 @@ test-contracts: tools contracts-check
 test-go:
 	$(GO) vet ./...
 	$(GO) test -count=1 ./...
+
+## race: the race detector over what runs blocks and calls concurrently
+## (the model cache and backend fallbacks, the EVM factory and precompiles,
+## the executor and builder, the node's RPC). Building with -race takes most
+## of the time; the timeout is per package.
+RACE_PKGS := ./inference/runtime/... ./vm/... ./core/... ./node/...
+race:
+	$(GO) test -race -count=1 -timeout 15m $(RACE_PKGS)
 
 ## test-vectors: every tests/vectors/NAME/ through the CLI, both backends, GOMAXPROCS 1 and 2.
 test-vectors: build

@@ -84,7 +84,10 @@ func (b *Builder) NextHeader(parent *types.Header, attrs BuildAttrs) *types.Head
 
 // Build executes, on the head block and head state, first the forced
 // transactions in their order, then the pool's executable transactions by
-// price and nonce, until the block is full.
+// price and nonce, until the block is full. A node fault stops it at once:
+// nothing more is executed, no block is returned, and the error is the
+// *vm.NodeFault (errors.Is vm.ErrNodeFault) naming the block, the
+// transaction, the model and the backend.
 func (b *Builder) Build(ctx context.Context, attrs BuildAttrs, forced []*types.Transaction, pool *Pool) (*Built, error) {
 	head, root := b.chain.Head()
 	parent := head.Header()
@@ -99,11 +102,14 @@ func (b *Builder) Build(ctx context.Context, attrs BuildAttrs, forced []*types.T
 	run := b.exec.Begin(ctx, header, statedb, gethvm.Config{})
 	refused := make(map[common.Hash]error)
 	for _, tx := range forced {
+		if run.Fault() != nil {
+			break
+		}
 		if _, err := run.Apply(tx); err != nil {
 			refused[tx.Hash()] = err
 		}
 	}
-	if pool != nil {
+	if pool != nil && run.Fault() == nil {
 		b.fillFromPool(run, header, pool, refused)
 	}
 	block, receipts, err := run.Finish()
@@ -122,7 +128,7 @@ func (b *Builder) fillFromPool(run *BlockRun, header *types.Header, pool *Pool, 
 	}
 	txs := txorder.NewTransactionsByPriceAndNonce(b.exec.signer, pending, header.BaseFee)
 	for {
-		if run.GasLeft() < gethparams.TxGas {
+		if run.GasLeft() < gethparams.TxGas || run.Fault() != nil {
 			return
 		}
 		ltx, _ := txs.Peek()

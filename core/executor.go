@@ -123,9 +123,17 @@ func (e *Executor) NewEVM(header *types.Header, statedb gethvm.StateDB, cfg geth
 // NewEVMWithContext makes an EVM for a block context a call chose (block
 // overrides, a zero base fee) through the factory.
 func (e *Executor) NewEVMWithContext(blockCtx gethvm.BlockContext, statedb gethvm.StateDB, cfg gethvm.Config) *gethvm.EVM {
-	evm := e.factory.NewEVM(blockCtx, statedb, e.config.Ethereum, cfg)
-	evm.SetJumpDestCache(e.jumpDests)
+	evm, _ := e.NewEVMWithFaults(blockCtx, statedb, cfg)
 	return evm
+}
+
+// NewEVMWithFaults is NewEVMWithContext with the EVM's fault slot: after
+// running a message, a caller that must not trust a result this node could
+// not compute (eth_call, tracing) checks it (vm.FaultSlot).
+func (e *Executor) NewEVMWithFaults(blockCtx gethvm.BlockContext, statedb gethvm.StateDB, cfg gethvm.Config) (*gethvm.EVM, *vm.FaultSlot) {
+	evm, faults := e.factory.NewEVMWithFaults(blockCtx, statedb, e.config.Ethereum, cfg)
+	evm.SetJumpDestCache(e.jumpDests)
+	return evm, faults
 }
 
 // BlockRun is one block being executed: system calls, then transactions
@@ -136,13 +144,14 @@ type BlockRun struct {
 	header   *types.Header
 	statedb  *state.StateDB
 	evm      *gethvm.EVM
+	faults   *vm.FaultSlot // evm's: node faults of this block's execution only
 	gp       *gethcore.GasPool
 	txs      []*types.Transaction
 	receipts types.Receipts
 	logs     []*types.Log
-	// fault is set when a transaction hit an inference node fault; the
-	// block cannot be finished.
-	fault error
+	// fault is set once the block's execution hit a node fault; the block
+	// can be neither finished nor judged.
+	fault *vm.NodeFault
 }
 
 // Begin starts executing a block with header (its parent hash, number,
@@ -159,9 +168,9 @@ func (e *Executor) Begin(ctx context.Context, header *types.Header, statedb *sta
 		ctx:     ctx,
 		header:  header,
 		statedb: statedb,
-		evm:     e.NewEVM(header, vmdb, cfg),
 		gp:      gethcore.NewGasPool(header.GasLimit),
 	}
+	r.evm, r.faults = e.NewEVMWithFaults(e.BlockContext(header), vmdb, cfg)
 	// The pre-execution system calls of geth's core.PreExecution, which
 	// wants the parent header only for its hash, which header names.
 	if header.ParentBeaconRoot != nil {
@@ -170,7 +179,30 @@ func (e *Executor) Begin(ctx context.Context, header *types.Header, statedb *sta
 	if e.config.Ethereum.IsPrague(header.Number, header.Time) {
 		gethcore.ProcessParentBlockHash(header.ParentHash, r.evm, nil)
 	}
+	r.checkFault(common.Hash{})
 	return r
+}
+
+// checkFault moves a node fault from the EVM's slot into r.fault, blamed on
+// tx (zero for a system call), and reports whether the block has one.
+func (r *BlockRun) checkFault(tx common.Hash) bool {
+	if r.fault == nil {
+		if f := r.faults.Fault(); f != nil {
+			r.fault = f.InTx(r.header.Number.Uint64(), tx)
+		}
+	}
+	return r.fault != nil
+}
+
+// Fault is the node fault the block's execution hit, or nil. Once there is
+// one, the block can be neither finished nor judged: Apply and Finish
+// return it (errors.Is vm.ErrNodeFault), and the caller must stop
+// processing (ARCHITECTURE.md decision 4).
+func (r *BlockRun) Fault() error {
+	if r.fault == nil {
+		return nil
+	}
+	return r.fault
 }
 
 // GasLeft is the gas still available in the block.
@@ -182,8 +214,13 @@ func (r *BlockRun) Count() int { return len(r.txs) }
 // Apply executes tx. A transaction that cannot be included (bad nonce, fee
 // cap below base fee, not enough gas left in the block, ...) leaves state
 // and gas untouched and returns the error; a transaction that runs and
-// fails (revert, out of gas) is included with a failed receipt.
+// fails (revert, out of gas) is included with a failed receipt. A node
+// fault (a *vm.NodeFault naming the block, the transaction, the model and
+// the backend) ends the block: this call and every later one return it.
 func (r *BlockRun) Apply(tx *types.Transaction) (*types.Receipt, error) {
+	if r.fault != nil {
+		return nil, r.fault
+	}
 	msg, err := gethcore.TransactionToMessage(tx, r.e.signer, r.header.BaseFee)
 	if err != nil {
 		return nil, fmt.Errorf("tx %x: %w", tx.Hash(), err)
@@ -191,14 +228,13 @@ func (r *BlockRun) Apply(tx *types.Transaction) (*types.Receipt, error) {
 	snap, gp := r.statedb.Snapshot(), r.gp.Snapshot()
 	index := len(r.txs)
 	r.statedb.SetTxContext(tx.Hash(), index, uint32(index+1))
-	faults := r.e.factory.Faults()
 	receipt, _, err := gethcore.ApplyTransactionWithEVM(r.ctx, msg, r.gp, r.statedb, r.header.Number, common.Hash{}, r.header.Time, tx, r.evm)
-	if err == nil && r.e.factory.Faults() != faults {
+	if r.checkFault(tx.Hash()) {
 		// This node could not compute a result every node must agree on
-		// (ARCHITECTURE.md decision 4): the block must not be committed.
+		// (ARCHITECTURE.md decision 4), whatever the receipt says: the
+		// calling contract may have caught the failed call and gone on.
 		// The transaction's state is already finalised; Finish refuses the
 		// whole block instead of reverting it.
-		r.fault = fmt.Errorf("tx %x: %w", tx.Hash(), vm.ErrNodeFault)
 		return nil, r.fault
 	}
 	if err != nil {
@@ -217,10 +253,13 @@ func (r *BlockRun) Apply(tx *types.Transaction) (*types.Receipt, error) {
 // block, with the receipts' block hash filled in.
 func (r *BlockRun) Finish() (*types.Block, types.Receipts, error) {
 	defer r.evm.Release()
-	if r.fault != nil {
-		return nil, nil, fmt.Errorf("block %d: %w", r.header.Number, r.fault)
+	if r.checkFault(common.Hash{}) {
+		return nil, nil, r.fault
 	}
 	requests, _, err := gethcore.PostExecution(r.ctx, r.e.config.Ethereum, r.header.Number, r.header.Time, r.logs, nil, r.evm, uint32(len(r.txs)+1))
+	if r.checkFault(common.Hash{}) {
+		return nil, nil, r.fault
+	}
 	if err != nil {
 		return nil, nil, fmt.Errorf("block %d: %w", r.header.Number, err)
 	}
@@ -256,21 +295,36 @@ func (r *BlockRun) Finish() (*types.Block, types.Receipts, error) {
 // State is the block's state as executed so far.
 func (r *BlockRun) State() *state.StateDB { return r.statedb }
 
-// ErrInvalidBlock wraps every reason an imported block is refused.
+// ErrInvalidBlock wraps every reason an imported block is refused. A node
+// fault is never one: it says nothing about the block.
 var ErrInvalidBlock = errors.New("invalid block")
 
 // Process re-executes block on its parent's post-state and checks that the
 // result matches the header: what a validator does with a block it did not
-// build. It returns the receipts and the post-state, ready to commit.
+// build. It returns the receipts and the post-state, ready to commit. When
+// this node cannot compute the block (a node fault), the error is the
+// *vm.NodeFault, which matches vm.ErrNodeFault and not ErrInvalidBlock: the
+// caller must stop, neither committing nor rejecting the block.
 func (e *Executor) Process(ctx context.Context, block *types.Block, parentState *state.StateDB) (types.Receipts, *state.StateDB, error) {
 	header := types.CopyHeader(block.Header())
 	run := e.Begin(ctx, header, parentState, gethvm.Config{})
+	if err := run.Fault(); err != nil {
+		run.evm.Release()
+		return nil, nil, err
+	}
 	for i, tx := range block.Transactions() {
 		if _, err := run.Apply(tx); err != nil {
+			run.evm.Release()
+			if errors.Is(err, vm.ErrNodeFault) {
+				return nil, nil, err
+			}
 			return nil, nil, fmt.Errorf("%w: tx %d: %w", ErrInvalidBlock, i, err)
 		}
 	}
 	got, receipts, err := run.Finish()
+	if errors.Is(err, vm.ErrNodeFault) {
+		return nil, nil, err
+	}
 	if err != nil {
 		return nil, nil, fmt.Errorf("%w: %w", ErrInvalidBlock, err)
 	}

@@ -9,7 +9,6 @@ import (
 	"math/big"
 	"os"
 	"strings"
-	"sync/atomic"
 	"testing"
 
 	"github.com/ethereum/go-ethereum/common"
@@ -111,22 +110,22 @@ func TestGenesisModelsAreCallable(t *testing.T) {
 }
 
 // faultyPrecompile stands for a precompile whose result this node could
-// not compute: each call counts a node fault.
-type faultyPrecompile struct{ faults atomic.Uint64 }
+// not compute: each call records a node fault, and succeeds as far as the
+// EVM can tell (as a contract that caught the failed call would).
+type faultyPrecompile struct{}
 
 func (p *faultyPrecompile) Address() common.Address { return common.HexToAddress("0x0bad") }
 func (p *faultyPrecompile) Active(uint64) bool      { return true }
-func (p *faultyPrecompile) Faults() uint64          { return p.faults.Load() }
-func (p *faultyPrecompile) Bind(*gethvm.EVM) gethvm.PrecompiledContract {
-	return faultyContract{p}
+func (p *faultyPrecompile) Bind(_ *gethvm.EVM, faults *vm.FaultSlot) gethvm.PrecompiledContract {
+	return faultyContract{faults}
 }
 
-type faultyContract struct{ p *faultyPrecompile }
+type faultyContract struct{ faults *vm.FaultSlot }
 
 func (c faultyContract) RequiredGas([]byte) uint64 { return 100 }
 func (c faultyContract) Name() string              { return "FAULTY" }
 func (c faultyContract) Run([]byte) ([]byte, error) {
-	c.p.faults.Add(1)
+	c.faults.Record(&vm.NodeFault{Backend: "fake", Err: vm.ErrNodeFault})
 	return nil, nil
 }
 

@@ -98,7 +98,7 @@ func (n *Node) run(ctx context.Context, env *callEnv, msg *gethcore.Message, hoo
 	if hooks != nil {
 		vmdb = state.NewHookedState(st, hooks)
 	}
-	evm := n.exec.NewEVMWithContext(blockCtx, vmdb, gethvm.Config{NoBaseFee: true, Tracer: hooks})
+	evm, faults := n.exec.NewEVMWithFaults(blockCtx, vmdb, gethvm.Config{NoBaseFee: true, Tracer: hooks})
 	defer evm.Release()
 	// The call's time limit, and the request's end when it has one.
 	timer := time.AfterFunc(callTimeout, evm.Cancel)
@@ -108,6 +108,12 @@ func (n *Node) run(ctx context.Context, env *callEnv, msg *gethcore.Message, hoo
 		defer stop()
 	}
 	result, err := gethcore.ApplyMessage(evm, msg, gethcore.NewGasPool(msg.GasLimit))
+	if f := faults.Fault(); f != nil {
+		// This node could not compute the call's result (its own broken
+		// hardware): an error, never a result a contract made of the
+		// failed call. It is this call's alone; no block is affected.
+		return nil, f
+	}
 	if err != nil {
 		return nil, fmt.Errorf("err: %w (supplied gas %d)", err, msg.GasLimit)
 	}

@@ -215,7 +215,7 @@ func (n *Node) traceMessage(ctx context.Context, tx *types.Transaction, msg *get
 // runTracer executes one transaction (or call) with tracer attached, on an
 // EVM from the factory, and returns the tracer's result.
 func (n *Node) runTracer(ctx context.Context, tx *types.Transaction, msg *gethcore.Message, blockCtx gethvm.BlockContext, blockHash common.Hash, index int, statedb *state.StateDB, tracer *tracers.Tracer, timeout time.Duration) (any, error) {
-	evm := n.exec.NewEVMWithContext(blockCtx, state.NewHookedState(statedb, tracer.Hooks), gethvm.Config{Tracer: tracer.Hooks, NoBaseFee: true})
+	evm, faults := n.exec.NewEVMWithFaults(blockCtx, state.NewHookedState(statedb, tracer.Hooks), gethvm.Config{Tracer: tracer.Hooks, NoBaseFee: true})
 	defer evm.Release()
 	deadline, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
@@ -227,7 +227,11 @@ func (n *Node) runTracer(ctx context.Context, tx *types.Transaction, msg *gethco
 	})
 	defer stop()
 	statedb.SetTxContext(tx.Hash(), index, uint32(index+1))
-	if _, _, err := gethcore.ApplyTransactionWithEVM(ctx, msg, gethcore.NewGasPool(msg.GasLimit), statedb, blockCtx.BlockNumber, blockHash, blockCtx.Time, tx, evm); err != nil {
+	_, _, err := gethcore.ApplyTransactionWithEVM(ctx, msg, gethcore.NewGasPool(msg.GasLimit), statedb, blockCtx.BlockNumber, blockHash, blockCtx.Time, tx, evm)
+	if f := faults.Fault(); f != nil {
+		return nil, fmt.Errorf("tracing failed: %w", f)
+	}
+	if err != nil {
 		return nil, fmt.Errorf("tracing failed: %w", err)
 	}
 	return tracer.GetResult()

@@ -8,6 +8,11 @@
 // vm.NewEVM and then installs the standard set plus infergeth's contracts,
 // each bound to that EVM. No other package calls geth's vm.NewEVM; a test
 // enforces it. See ARCHITECTURE.md, decisions 1 and 2.
+//
+// Each EVM also gets its own FaultSlot (fault.go): a precompile that cannot
+// compute a result on this node records the NodeFault there, and whoever
+// runs that EVM reads it, so a fault belongs to the execution that hit it
+// (decision 4).
 package vm
 
 import (
@@ -24,8 +29,10 @@ type Stateful interface {
 	Address() common.Address
 	// Active reports whether the precompile is enabled at this block time.
 	Active(blockTime uint64) bool
-	// Bind returns the contract bound to evm.
-	Bind(evm *gethvm.EVM) gethvm.PrecompiledContract
+	// Bind returns the contract bound to evm. A node fault the contract
+	// hits (a result this node cannot compute) goes into faults, the
+	// EVM's own slot, besides the error its Run returns.
+	Bind(evm *gethvm.EVM, faults *FaultSlot) gethvm.PrecompiledContract
 }
 
 // Factory makes EVMs with infergeth's precompiles installed. The zero value
@@ -40,11 +47,22 @@ func NewFactory(precompiles ...Stateful) *Factory {
 	return &Factory{stateful: precompiles}
 }
 
-// NewEVM is the only constructor of an EVM in infergeth.
+// NewEVM is NewEVMWithFaults for a caller that needs no more than the
+// error a faulting precompile call returns (tools, tests).
 func (f *Factory) NewEVM(blockCtx gethvm.BlockContext, statedb gethvm.StateDB, chainConfig *gethparams.ChainConfig, config gethvm.Config) *gethvm.EVM {
+	evm, _ := f.NewEVMWithFaults(blockCtx, statedb, chainConfig, config)
+	return evm
+}
+
+// NewEVMWithFaults is the only constructor of an EVM in infergeth. It
+// returns the EVM's fault slot, which its runner reads after each message:
+// a precompile call that hit a node fault failed only as far as the EVM
+// can tell, and a contract may have caught that failure and gone on.
+func (f *Factory) NewEVMWithFaults(blockCtx gethvm.BlockContext, statedb gethvm.StateDB, chainConfig *gethparams.ChainConfig, config gethvm.Config) (*gethvm.EVM, *FaultSlot) {
 	evm := gethvm.NewEVM(blockCtx, statedb, chainConfig, config)
+	faults := &FaultSlot{}
 	if f == nil || len(f.stateful) == 0 {
-		return evm
+		return evm, faults
 	}
 	rules := chainConfig.Rules(blockCtx.BlockNumber, blockCtx.Random != nil, blockCtx.Time)
 	set := gethvm.ActivePrecompiledContracts(rules)
@@ -53,13 +71,13 @@ func (f *Factory) NewEVM(blockCtx gethvm.BlockContext, statedb gethvm.StateDB, c
 		if !p.Active(blockCtx.Time) {
 			continue
 		}
-		set[p.Address()] = p.Bind(evm)
+		set[p.Address()] = p.Bind(evm, faults)
 		added = true
 	}
 	if added {
 		evm.SetPrecompiles(set)
 	}
-	return evm
+	return evm, faults
 }
 
 // Addresses lists every precompile address active for these rules and block
@@ -75,23 +93,4 @@ func (f *Factory) Addresses(rules gethparams.Rules, blockTime uint64) []common.A
 		}
 	}
 	return addrs
-}
-
-// faultCounter is a stateful precompile that can suffer node faults.
-type faultCounter interface{ Faults() uint64 }
-
-// Faults sums the node faults of the factory's precompiles. The executor
-// reads it around each transaction: a change means a result this node
-// computed cannot be trusted, and the block must not be committed.
-func (f *Factory) Faults() uint64 {
-	if f == nil {
-		return 0
-	}
-	var n uint64
-	for _, p := range f.stateful {
-		if c, ok := p.(faultCounter); ok {
-			n += c.Faults()
-		}
-	}
-	return n
 }

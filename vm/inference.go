@@ -41,19 +41,14 @@ type Inference struct {
 	cache  *runtime.Cache
 	calls  *CallLog
 	log    *slog.Logger
-	// onFault is told when this node cannot compute a result every node
-	// must agree on (ErrNodeFault): the block must not be committed.
-	onFault func(error)
-	// faults counts node faults; the executor compares it around each
-	// transaction (Factory.Faults) and refuses to finish a block that saw one.
+	// faults counts the node faults this node has seen, for operators
+	// (inference_backends). Execution never reads it: a fault travels in
+	// the FaultSlot of the EVM that hit it.
 	faults atomic.Uint64
 }
 
-// ErrNodeFault is runtime.ErrNodeFault: this node could not compute a
-// result that every node must agree on.
-var ErrNodeFault = runtime.ErrNodeFault
-
-// Faults is the number of node faults seen so far.
+// Faults is the number of node faults seen so far, a statistic for
+// operators: whether a block or a call faulted is in its EVM's FaultSlot.
 func (p *Inference) Faults() uint64 { return p.faults.Load() }
 
 // InferenceOptions are the node-local parts of the precompile; none of them
@@ -63,9 +58,7 @@ type InferenceOptions struct {
 	Cache *runtime.Cache
 	// Calls records recent calls for the inference_ RPC namespace; may be nil.
 	Calls *CallLog
-	// OnFault is called on a node fault (see runtime.ErrNodeFault); may be nil.
-	OnFault func(error)
-	Log     *slog.Logger
+	Log   *slog.Logger
 }
 
 // NewInference returns the inference precompile for a chain.
@@ -80,7 +73,7 @@ func NewInference(config *params.ChainConfig, opts InferenceOptions) (*Inference
 		}
 		opts.Cache = runtime.NewCache(backend, params.InferenceCacheBytes, opts.Log)
 	}
-	return &Inference{config: config, cache: opts.Cache, calls: opts.Calls, log: opts.Log, onFault: opts.OnFault}, nil
+	return &Inference{config: config, cache: opts.Cache, calls: opts.Calls, log: opts.Log}, nil
 }
 
 // Address implements Stateful.
@@ -90,8 +83,8 @@ func (p *Inference) Address() common.Address { return params.InferencePrecompile
 func (p *Inference) Active(blockTime uint64) bool { return p.config.IsInference(blockTime) }
 
 // Bind implements Stateful.
-func (p *Inference) Bind(evm *gethvm.EVM) gethvm.PrecompiledContract {
-	return &boundInference{p: p, evm: evm}
+func (p *Inference) Bind(evm *gethvm.EVM, faults *FaultSlot) gethvm.PrecompiledContract {
+	return &boundInference{p: p, evm: evm, faults: faults}
 }
 
 // Cache is the precompile's cache of prepared models.
@@ -102,8 +95,9 @@ func (p *Inference) Calls() *CallLog { return p.calls }
 
 // boundInference is the precompile bound to one EVM.
 type boundInference struct {
-	p   *Inference
-	evm *gethvm.EVM
+	p      *Inference
+	evm    *gethvm.EVM
+	faults *FaultSlot // the EVM's
 }
 
 func (b *boundInference) Name() string { return "INFERENCE" }
@@ -236,12 +230,28 @@ func (b *boundInference) load(id common.Hash) (*runtime.Prepared, ModelInfo, boo
 		}
 		return readChunks(b.evm.StateDB, chunks, int(info.Size))
 	})
+	if errors.Is(err, ErrNodeFault) {
+		// Decoding panicked, or no backend could prepare a valid model:
+		// this node's fault, never a verdict on the model.
+		return nil, info, cached, b.fault(id, b.p.cache.Backend().Name(), err)
+	}
 	if err != nil {
 		// The registry only records models that validate, so this is a
 		// state the registry cannot make; it is the same on every node.
 		return nil, info, cached, invalidModel(fmt.Sprintf("model %s cannot be loaded: %v", id, err))
 	}
 	return prep, info, cached, nil
+}
+
+// fault records a node fault in the EVM's slot, logs it and returns it: the
+// call fails, and whoever runs the EVM sees the fault whatever the calling
+// contract does with the failure.
+func (b *boundInference) fault(id common.Hash, backend string, err error) error {
+	f := &NodeFault{Block: b.evm.Context.BlockNumber.Uint64(), Model: id, Backend: backend, Err: err}
+	b.p.faults.Add(1)
+	b.p.log.Error("inference node fault", f.LogAttrs()...)
+	b.faults.Record(f)
+	return f
 }
 
 // infer runs a model after the freshness guard (fresh). stamps and feeds
@@ -283,14 +293,9 @@ func (b *boundInference) infer(fn string, a args, stamps []stamp, feeds []feed) 
 	case errors.Is(err, inference.ErrBadInput):
 		return nil, badInput("%v", err)
 	}
-	// A node fault: this node cannot compute what others do. It must not
-	// commit a block with a result derived from anything else.
-	b.p.log.Error("inference node fault", "model", id, "err", err)
-	b.p.faults.Add(1)
-	if b.p.onFault != nil {
-		b.p.onFault(err)
-	}
-	return nil, err
+	// A node fault: this node cannot compute what others do. Nothing
+	// derived from this execution may be committed, or judged.
+	return nil, b.fault(id, prep.Backend, err)
 }
 
 // outcome names a call's result for the call log.

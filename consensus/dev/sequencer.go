@@ -2,6 +2,7 @@ package dev
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"math/big"
@@ -14,6 +15,7 @@ import (
 	"github.com/ethereum/go-ethereum/core/types"
 
 	"github.com/infergeth/infergeth/core"
+	"github.com/infergeth/infergeth/vm"
 )
 
 // Sequencer makes the devnet's blocks. Every change of the head (a mined
@@ -36,6 +38,9 @@ type Sequencer struct {
 	gasLimit  uint64               // block gas limit, when changed
 	snapshots []snapshot
 	wake      chan struct{} // interval loop: settings changed
+	// halted is set, for good, when a block's execution hit a node fault
+	// (halt.go); it matches ErrHalted and vm.ErrNodeFault.
+	halted error
 }
 
 // Config configures a Sequencer.
@@ -96,6 +101,9 @@ func (s *Sequencer) Run(ctx context.Context) {
 			}
 		case <-tick:
 			if _, err := s.Mine(ctx, nil); err != nil && ctx.Err() == nil {
+				if errors.Is(err, ErrHalted) {
+					return // logged once, by halt
+				}
 				s.log.Error("interval block failed", "err", err)
 			}
 		}
@@ -105,6 +113,9 @@ func (s *Sequencer) Run(ctx context.Context) {
 // Submit adds a signed transaction to the pool and, in automine mode, mines
 // it before returning.
 func (s *Sequencer) Submit(ctx context.Context, tx *types.Transaction) error {
+	if err := s.Halted(); err != nil {
+		return err
+	}
 	if err := s.checkFeeCap(tx); err != nil {
 		return err
 	}
@@ -138,9 +149,12 @@ func (s *Sequencer) SubmitImpersonated(ctx context.Context, tx *types.Transactio
 	if err := s.checkFeeCap(tx); err != nil {
 		return err
 	}
-	s.chain.Senders().Record(tx.Hash(), from)
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.halted != nil {
+		return s.halted
+	}
+	s.chain.Senders().Record(tx.Hash(), from)
 	s.forced = append(s.forced, tx)
 	if !s.automine {
 		return nil
@@ -251,6 +265,9 @@ func (s *Sequencer) nextBaseFeeLocked() *big.Int {
 }
 
 func (s *Sequencer) mineLocked(ctx context.Context, timestamp *uint64) (*core.Built, error) {
+	if s.halted != nil {
+		return nil, s.halted
+	}
 	parent := s.chain.HeadHeader()
 	clock := s.engine.Clock()
 	var (
@@ -273,6 +290,9 @@ func (s *Sequencer) mineLocked(ctx context.Context, timestamp *uint64) (*core.Bu
 	built, err := s.builder.Build(ctx, attrs, forced, s.pool)
 	if err != nil {
 		s.forced = forced
+		if errors.Is(err, vm.ErrNodeFault) {
+			return nil, s.haltLocked("producing", err)
+		}
 		return nil, err
 	}
 	for _, tx := range forced {
@@ -314,6 +334,9 @@ func (s *Sequencer) EditState(edit func(*state.StateDB) error) error {
 func (s *Sequencer) Import(ctx context.Context, block *types.Block) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.halted != nil {
+		return s.halted
+	}
 	head, root := s.chain.Head()
 	if err := s.engine.VerifyHeader(head.Header(), block.Header()); err != nil {
 		return err
@@ -323,6 +346,9 @@ func (s *Sequencer) Import(ctx context.Context, block *types.Block) error {
 		return err
 	}
 	receipts, post, err := s.exec.Process(ctx, block, parentState)
+	if errors.Is(err, vm.ErrNodeFault) {
+		return s.haltLocked("importing", err)
+	}
 	if err != nil {
 		return err
 	}

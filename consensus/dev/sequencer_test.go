@@ -3,6 +3,7 @@ package dev
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"math/big"
 	"testing"
 	"time"
@@ -36,6 +37,12 @@ func (w *fakeWall) now() time.Time { return w.t }
 
 func newFixture(t *testing.T, blockTime time.Duration) *fixture {
 	t.Helper()
+	return newFixtureWith(t, blockTime, vm.NewFactory(), nil)
+}
+
+// newFixtureWith is newFixture with the EVM factory and log given.
+func newFixtureWith(t *testing.T, blockTime time.Duration, factory *vm.Factory, log *slog.Logger) *fixture {
+	t.Helper()
 	key, _ := crypto.HexToECDSA("ac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80")
 	addr := crypto.PubkeyToAddress(key.PublicKey)
 	cfg := params.DevnetConfig(params.DevnetChainID)
@@ -58,9 +65,9 @@ func newFixture(t *testing.T, blockTime time.Duration) *fixture {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { pool.Close() })
-	exec := core.NewExecutor(cfg, vm.NewFactory(), chain, chain.Senders())
+	exec := core.NewExecutor(cfg, factory, chain, chain.Senders())
 	engine := NewEngine(NewClock(wall.now, cfg.Infergeth.MaxTimestampDrift), common.Address{})
-	seq := NewSequencer(chain, exec, pool, engine, Config{BlockTime: blockTime})
+	seq := NewSequencer(chain, exec, pool, engine, Config{BlockTime: blockTime, Log: log})
 	signer := types.LatestSigner(cfg.Ethereum)
 	return &fixture{seq: seq, chain: chain, wall: wall, key: &ecdsaKey{addr: addr, sign: func(tx *types.Transaction) *types.Transaction {
 		s, err := types.SignTx(tx, signer, key)

@@ -1,5 +1,9 @@
 // Package runtime chooses a backend and caches decoded, prepared models:
-// what a node and the CLI use to run a model by its bytes.
+// what a node and the CLI use to run a model by its bytes. guard.go is where
+// failures are classified: a model runs on a chain of backends, fastest
+// first, each one's panics and errors sending the call to the next; only the
+// last, the reference, may call an input bad, and a failure of all of them
+// is a node fault (ErrNodeFault), never a result.
 package runtime
 
 import (

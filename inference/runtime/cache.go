@@ -2,20 +2,12 @@ package runtime
 
 import (
 	"container/list"
-	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
 
 	"github.com/infergeth/infergeth/inference"
-	"github.com/infergeth/infergeth/inference/reference"
 )
-
-// ErrNodeFault means this node could not compute a result that every node
-// must agree on (a backend failed and the reference failed too). It is never
-// the caller's fault: the node must stop processing the block rather than
-// commit anything derived from it (ARCHITECTURE.md decision 4).
-var ErrNodeFault = errors.New("inference node fault")
 
 // Prepared is a decoded, validated model ready to run on a backend.
 type Prepared struct {
@@ -24,41 +16,7 @@ type Prepared struct {
 	Size    int // canonical bytes
 	Backend string
 
-	program   inference.Program
-	reference inference.Program // nil when program is the reference
-	log       *slog.Logger
-}
-
-// Run computes the output. A caller fault (wrong length, an index out of
-// range) is returned as is (errors.Is ErrBadInput). Any other failure of a
-// non-reference backend is logged and the call is retried on the reference
-// backend; if that fails too, the error matches ErrNodeFault.
-func (p *Prepared) Run(input []byte) ([]byte, error) {
-	out, err := safeRun(p.program, input)
-	if err == nil || errors.Is(err, inference.ErrBadInput) {
-		return out, err
-	}
-	if p.reference == nil {
-		return nil, fmt.Errorf("%w: reference backend: %v", ErrNodeFault, err)
-	}
-	p.log.Warn("inference backend failed; retrying on the reference backend", "backend", p.Backend, "model", fmt.Sprintf("%x", p.ID[:8]), "err", err)
-	out, rerr := safeRun(p.reference, input)
-	if rerr == nil || errors.Is(rerr, inference.ErrBadInput) {
-		return out, rerr
-	}
-	return nil, fmt.Errorf("%w: %s: %v; reference: %v", ErrNodeFault, p.Backend, err, rerr)
-}
-
-// safeRun runs prog, turning a panic (a bug in a backend, never the
-// caller's input) into an error, so that it takes the fallback path instead
-// of taking the node down.
-func safeRun(prog inference.Program, input []byte) (out []byte, err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			out, err = nil, fmt.Errorf("backend panicked: %v", r)
-		}
-	}()
-	return prog.Run(input)
+	run *chainProgram // the backend, then its fallbacks (guard.go)
 }
 
 // Cache keeps prepared models by model ID, least recently used first out,
@@ -151,7 +109,8 @@ func (c *Cache) load(id inference.ModelID, read func() ([]byte, error), verify b
 }
 
 // Prepare decodes canonical model bytes and prepares them on backend, with
-// the reference backend as the fallback for a failing accelerated backend.
+// the faster backends after it and then the reference as its fallbacks
+// (DefaultChain; a Chain is used as it is).
 func Prepare(backend inference.Backend, raw []byte, log *slog.Logger) (*Prepared, error) {
 	return prepare(backend, raw, inference.ID(raw), log)
 }
@@ -160,24 +119,13 @@ func prepare(backend inference.Backend, raw []byte, id inference.ModelID, log *s
 	if log == nil {
 		log = slog.Default()
 	}
-	m, err := inference.Decode(raw)
+	m, err := decode(raw)
 	if err != nil {
 		return nil, err
 	}
-	p := &Prepared{ID: id, Model: m, Size: len(raw), Backend: backend.Name(), log: log}
-	if p.program, err = backend.Prepare(m); err != nil {
-		log.Warn("inference backend cannot prepare model; using the reference backend", "backend", backend.Name(), "err", err)
-		p.program, p.Backend = nil, reference.Backend{}.Name()
+	run, err := DefaultChain(backend).prepare(m, id, log)
+	if err != nil {
+		return nil, err
 	}
-	if p.Backend != (reference.Backend{}).Name() {
-		if p.reference, err = (reference.Backend{}).Prepare(m); err != nil {
-			return nil, fmt.Errorf("reference backend: %w", err)
-		}
-	}
-	if p.program == nil {
-		if p.program, err = (reference.Backend{}).Prepare(m); err != nil {
-			return nil, fmt.Errorf("reference backend: %w", err)
-		}
-	}
-	return p, nil
+	return &Prepared{ID: id, Model: m, Size: len(raw), Backend: run.Backend(), run: run}, nil
 }

@@ -139,8 +139,10 @@ type zeroPrecompile struct{}
 func (zeroPrecompile) Address() common.Address {
 	return common.HexToAddress("0x0000000000000000000000000000000000000A00")
 }
-func (zeroPrecompile) Active(uint64) bool                          { return true }
-func (zeroPrecompile) Bind(*gethvm.EVM) gethvm.PrecompiledContract { return zeroContract{} }
+func (zeroPrecompile) Active(uint64) bool { return true }
+func (zeroPrecompile) Bind(*gethvm.EVM, *vm.FaultSlot) gethvm.PrecompiledContract {
+	return zeroContract{}
+}
 
 type zeroContract struct{}
 
