@@ -198,29 +198,25 @@ func (b *boundInference) Run(input []byte) ([]byte, error) {
 	return result(nil, badInput("unknown selector 0x%x", input[:4]))
 }
 
-// load returns the registered model id, prepared, from the cache or state.
+// load returns the registered model id, prepared, from the cache or state,
+// and whether it came from the cache. What it returns, or the revert it
+// fails with, depends on the state alone (see locate).
 func (b *boundInference) load(id common.Hash) (*runtime.Prepared, ModelInfo, bool, error) {
-	manifest, info, ok := registered(b.evm.StateDB, id)
+	sm, ok, err := locate(b.evm.StateDB, id)
 	if !ok {
-		return nil, info, false, modelNotFound(id)
+		return nil, sm.info, false, modelNotFound(id)
 	}
-	cached := false
-	if _, hit := b.p.cache.Get(inference.ModelID(id)); hit {
-		cached = true
+	if err != nil {
+		return nil, sm.info, false, invalidModel(fmt.Sprintf("model %s cannot be loaded: %v", id, err))
 	}
-	prep, err := b.p.cache.LoadAddressed(inference.ModelID(id), func() ([]byte, error) {
-		chunks, err := readManifest(b.evm.StateDB, manifest)
-		if err != nil {
-			return nil, err
-		}
-		return readChunks(b.evm.StateDB, chunks, int(info.Size))
-	})
+	prep, cached, err := loadStored(b.p.cache, b.evm.StateDB, sm)
 	if err != nil {
 		// The registry only records models that validate, so this is a
-		// state the registry cannot make; it is the same on every node.
-		return nil, info, cached, invalidModel(fmt.Sprintf("model %s cannot be loaded: %v", id, err))
+		// state only an override or a devnet setter can make; it is the
+		// same on every node.
+		return nil, sm.info, cached, invalidModel(fmt.Sprintf("model %s cannot be loaded: %v", id, err))
 	}
-	return prep, info, cached, nil
+	return prep, sm.info, cached, nil
 }
 
 // infer runs a model after the freshness guard. stamps and feeds are nil
@@ -433,18 +429,14 @@ type Description struct {
 // Describe loads model id from state (through the cache) and describes it;
 // ok is false when it is not registered in that state.
 func (p *Inference) Describe(state StateReader, id common.Hash) (*Description, bool, error) {
-	manifest, info, ok := registered(state, id)
+	sm, ok, err := locate(state, id)
 	if !ok {
 		return nil, false, nil
 	}
-	_, cached := p.cache.Get(inference.ModelID(id))
-	chunks, err := readManifest(state, manifest)
 	if err != nil {
 		return nil, true, err
 	}
-	prep, err := p.cache.LoadAddressed(inference.ModelID(id), func() ([]byte, error) {
-		return readChunks(state, chunks, int(info.Size))
-	})
+	prep, cached, err := loadStored(p.cache, state, sm)
 	if err != nil {
 		return nil, true, err
 	}
@@ -452,8 +444,9 @@ func (p *Inference) Describe(state StateReader, id common.Hash) (*Description, b
 	if fresh == nil {
 		fresh = []inference.Freshness{}
 	}
+	info := sm.info
 	return &Description{
-		ID: id, Manifest: manifest, Chunks: len(chunks), Size: info.Size, InputBytes: info.InputBytes,
+		ID: id, Manifest: sm.manifest, Chunks: len(sm.chunks), Size: info.Size, InputBytes: info.InputBytes,
 		OutputBytes: info.OutputBytes, InputElements: info.InputElements, Gas: info.Gas,
 		CallGas: params.InferenceCallGas + info.Gas, Cost: prep.Model.Cost(), Freshness: fresh,
 		Backend: prep.Backend, Cached: cached,

@@ -61,6 +61,19 @@ func NewProgram(m *inference.Model, overrides []NodeFunc) (*Program, error) {
 	return p, nil
 }
 
+// nodeHeldBytes bounds what one compiled node keeps besides the program's
+// tables: its closure and its compile-time tables, Softmax's 256-entry
+// exponent table (2 KiB) the largest.
+const nodeHeldBytes = 256 + 2048
+
+// HeldBytes implements inference.Holder: the program's own tables and a
+// bound on each node's closure and compile-time tables. What an override
+// keeps beyond that (packed weights) is counted by whoever made it: the
+// backend whose program embeds this one.
+func (p *Program) HeldBytes() int {
+	return 8*(len(p.funcs)+len(p.last)) + nodeHeldBytes*len(p.funcs)
+}
+
 // Model is the model the program runs.
 func (p *Program) Model() *inference.Model { return p.m }
 
