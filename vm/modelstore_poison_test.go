@@ -95,3 +95,72 @@ func referenceOutput(t *testing.T, raw, input []byte) []byte {
 	}
 	return out
 }
+
+// anvil_setCode on a chunk: the state holds other bytes under A's record;
+// it computes them, and the honest state afterwards computes A.
+func TestModelCacheFollowsChunkCode(t *testing.T) {
+	rawA, rawB := twinModels(t)
+	input := []byte{100, 156, 7, 0}
+	wantA, wantB := referenceOutput(t, rawA, input), referenceOutput(t, rawB, input)
+	c := newTestChain(t, reference.Backend{})
+	idA := c.register(rawA)
+	chunks, err := readManifest(c.state, common.BytesToAddress(c.state.GetState(params.ModelRegistryAddress, mappingSlot(idA, registryManifestSlot)).Bytes()))
+	if err != nil || len(chunks) != 1 {
+		t.Fatalf("chunks %v, %v", chunks, err)
+	}
+	if got := c.infer(t, idA, input); !bytes.Equal(got, wantA) {
+		t.Fatalf("model A computed %x, want %x", got, wantA)
+	}
+	snap := c.state.Snapshot()
+	c.state.SetCode(chunks[0], append([]byte{dataContractPrefix}, rawB...), 0)
+	if got := c.infer(t, idA, input); !bytes.Equal(got, wantB) {
+		t.Fatalf("with A's chunk holding B's bytes, the call computed %x, want %x (what the state holds)", got, wantB)
+	}
+	c.state.RevertToSnapshot(snap)
+	if got := c.infer(t, idA, input); !bytes.Equal(got, wantA) {
+		t.Fatalf("after the chunk's code was restored, model A computed %x, want %x", got, wantA)
+	}
+}
+
+// A record that does not describe the bytes it lists (only an override or a
+// setter can write one) reverts with InvalidModel, with the same revert data
+// whether or not the node has those bytes cached.
+func TestRecordThatDoesNotDescribeItsBytes(t *testing.T) {
+	rawA, _ := twinModels(t)
+	rawM, _, _ := loadVector(t, "mlp")
+	input := []byte{100, 156, 7, 0}
+	for _, tc := range []struct {
+		name  string
+		break_ func(c *testChain, idA, idM common.Hash)
+	}{
+		{"manifest of a model of another size", func(c *testChain, idA, idM common.Hash) {
+			c.state.SetState(params.ModelRegistryAddress, mappingSlot(idA, registryManifestSlot),
+				c.state.GetState(params.ModelRegistryAddress, mappingSlot(idM, registryManifestSlot)))
+		}},
+		{"gas that is not the model's", func(c *testChain, idA, _ common.Hash) {
+			w := c.state.GetState(params.ModelRegistryAddress, mappingSlot(idA, registryInfoSlot))
+			info, _ := decodeInfo(w)
+			info.Gas--
+			c.state.SetState(params.ModelRegistryAddress, mappingSlot(idA, registryInfoSlot), info.Word())
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var reverts [][]byte
+			for _, warm := range []bool{false, true} {
+				c := newTestChain(t, reference.Backend{})
+				idA, idM := c.register(rawA), c.register(rawM)
+				if warm { // the node has both models' honest bytes cached
+					c.infer(t, idA, input)
+					c.infer(t, idM, make([]byte, 96))
+				}
+				tc.break_(c, idA, idM)
+				ret, _, err := c.call(inferCall(idA, input), false)
+				wantRevert(t, ret, err, errInvalidModel)
+				reverts = append(reverts, ret)
+			}
+			if !bytes.Equal(reverts[0], reverts[1]) {
+				t.Fatalf("the revert depends on the cache:\ncold %x\nwarm %x", reverts[0], reverts[1])
+			}
+		})
+	}
+}

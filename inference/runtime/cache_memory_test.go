@@ -149,3 +149,49 @@ func TestConcurrentMissesLoadOnce(t *testing.T) {
 		}
 	}
 }
+
+// Many callers loading and running several models at once through a cache
+// that holds one or two of them: every result is its model's (run it under
+// -race: the cache is shared by every execution on a node).
+func TestCacheUnderConcurrentLoadsAndEvictions(t *testing.T) {
+	raws := [][]byte{denseModel(t, 64, 1), denseModel(t, 64, 2), denseModel(t, 64, 3)}
+	input := make([]byte, 64)
+	for i := range input {
+		input[i] = byte(i * 3)
+	}
+	want := make([][]byte, len(raws))
+	for i, raw := range raws {
+		want[i] = referenceRun(t, raw, input)
+	}
+	p, err := Prepare(cpuBackend(), raws[0], nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := NewCache(cpuBackend(), p.HeldBytes()*3/2, nil)
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for k := range 30 {
+				i := (g + k) % len(raws)
+				raw := raws[i]
+				src := Stored(inference.ID(raw), [][32]byte{inference.ID(raw)})
+				p, _, err := c.LoadFrom(src, func() ([]byte, error) { return raw, nil })
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				out, err := p.Run(input)
+				if err != nil || string(out) != string(want[i]) {
+					t.Errorf("model %d computed %x, %v; want %x", i, out, err, want[i])
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if c.Used() > p.HeldBytes()*3/2 {
+		t.Fatalf("the cache holds %d bytes in a budget of %d", c.Used(), p.HeldBytes()*3/2)
+	}
+}
