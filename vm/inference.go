@@ -118,8 +118,8 @@ func (b *boundInference) RequiredGas(input []byte) uint64 {
 		if err != nil {
 			return gas
 		}
-		if _, info, ok := registered(b.evm.StateDB, id); ok {
-			gas = addGas(gas, info.Gas)
+		if manifest, info, ok := registered(b.evm.StateDB, id); ok {
+			gas = addGas(addGas(gas, info.Gas), excessChunkGas(b.evm.StateDB, manifest, info))
 		}
 		switch [4]byte(input[:4]) {
 		case fnInferFresh:
@@ -137,8 +137,9 @@ func (b *boundInference) RequiredGas(input []byte) uint64 {
 	case fnModelInfo:
 		gas := uint64(params.InferenceModelInfoGas)
 		if id, err := a.bytes32(0); err == nil {
-			if _, info, ok := registered(b.evm.StateDB, id); ok {
+			if manifest, info, ok := registered(b.evm.StateDB, id); ok {
 				gas = addGas(gas, (uint64(info.Size)+params.InferenceBytesPerGas-1)/params.InferenceBytesPerGas)
+				gas = addGas(gas, excessChunkGas(b.evm.StateDB, manifest, info))
 			}
 		}
 		return gas
@@ -300,14 +301,14 @@ func (b *boundInference) quote(a args) ([]byte, error) {
 	if err != nil {
 		return nil, badInput("inputLength: %v", err)
 	}
-	_, info, ok := registered(b.evm.StateDB, id)
+	manifest, info, ok := registered(b.evm.StateDB, id)
 	if !ok {
 		return nil, modelNotFound(id)
 	}
 	if n := new(uintWord).set(length); !n.fits(uint64(info.InputBytes)) {
 		return nil, badInput("input length %s; model %s takes %d bytes", n, id, info.InputBytes)
 	}
-	return (&encoder{}).uint(params.InferenceCallGas + info.Gas).buf, nil
+	return (&encoder{}).uint(addGas(params.InferenceCallGas+info.Gas, excessChunkGas(b.evm.StateDB, manifest, info))).buf, nil
 }
 
 // uintWord is a 256-bit ABI word compared against a uint64.
@@ -448,7 +449,7 @@ func (p *Inference) Describe(state StateReader, id common.Hash) (*Description, b
 	return &Description{
 		ID: id, Manifest: sm.manifest, Chunks: len(sm.chunks), Size: info.Size, InputBytes: info.InputBytes,
 		OutputBytes: info.OutputBytes, InputElements: info.InputElements, Gas: info.Gas,
-		CallGas: params.InferenceCallGas + info.Gas, Cost: prep.Model.Cost(), Freshness: fresh,
+		CallGas: addGas(params.InferenceCallGas+info.Gas, excessChunkGas(state, sm.manifest, info)), Cost: prep.Model.Cost(), Freshness: fresh,
 		Backend: prep.Backend, Cached: cached,
 	}, true, nil
 }

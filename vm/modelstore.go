@@ -119,6 +119,23 @@ func registered(state StateReader, id common.Hash) (common.Address, ModelInfo, b
 	return manifest, info, true
 }
 
+// excessChunkGas is the gas for the chunks model info's manifest lists
+// beyond the fewest that hold info.Size bytes (params.InferenceExcessChunkGas):
+// every call reads each listed chunk's account. It reads the manifest's code
+// size only, so it is cheap enough for RequiredGas.
+func excessChunkGas(state StateReader, manifest common.Address, info ModelInfo) uint64 {
+	n := state.GetCodeSize(manifest)
+	if n <= 1 {
+		return 0 // no list: the call reverts with InvalidModel
+	}
+	listed := uint64(n-1) / common.AddressLength
+	fewest := max(1, (uint64(info.Size)+MaxDataPayload-1)/MaxDataPayload)
+	if listed <= fewest {
+		return 0
+	}
+	return (listed - fewest) * params.InferenceExcessChunkGas
+}
+
 // dataPayload returns the payload of a data contract's code.
 func dataPayload(code []byte) ([]byte, bool) {
 	if len(code) == 0 || code[0] != dataContractPrefix {
@@ -182,9 +199,9 @@ type storedModel struct {
 }
 
 // locate finds model id in state without reading its bytes: the registry's
-// record, the manifest's chunk list and each chunk's code hash and size.
-// ok is false when id is not registered; err says why a registered model's
-// record cannot be its bytes. Both depend on the state alone.
+// record, the manifest's chunk list and each chunk's code hash. ok is false
+// when id is not registered; err says why the manifest lists no chunks.
+// Both depend on the state alone.
 //
 // A state's registry may list under id bytes that do not hash to id: the
 // registry never records such a model (validate() hashes the bytes it
@@ -207,26 +224,20 @@ func locate(state StateReader, id common.Hash) (storedModel, bool, error) {
 		return sm, true, err
 	}
 	sm.chunks = chunks
-	digests := make([][32]byte, len(chunks))
-	total := 0
-	for i, c := range chunks {
-		n := state.GetCodeSize(c)
-		if n == 0 {
-			return sm, true, fmt.Errorf("chunk %d (%s) has no code", i, c)
-		}
-		if total += n - 1; total > params.MaxModelBytes {
-			return sm, true, fmt.Errorf("chunks hold more than %d bytes", params.MaxModelBytes)
-		}
-		digests[i] = state.GetCodeHash(c)
-	}
-	if total != int(info.Size) {
-		return sm, true, fmt.Errorf("chunks hold %d bytes; the registry records %d", total, info.Size)
+	// The key: the ID and the info word, which decide the outcome of a load
+	// together with the bytes (readChunks' limit, load's check), then the
+	// chunks' code hashes, which name the bytes. One account read per chunk.
+	digests := make([][32]byte, 1, 1+len(chunks))
+	digests[0] = info.Word()
+	for _, c := range chunks {
+		digests = append(digests, state.GetCodeHash(c))
 	}
 	sm.source = runtime.Stored(inference.ModelID(id), digests)
 	return sm, true, nil
 }
 
-// read returns the model's bytes (the chunks' payloads, concatenated).
+// read returns the model's bytes (the chunks' payloads, concatenated), at
+// most the size the registry records.
 func (sm storedModel) read(state StateReader) func() ([]byte, error) {
 	return func() ([]byte, error) { return readChunks(state, sm.chunks, int(sm.info.Size)) }
 }

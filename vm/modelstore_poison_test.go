@@ -2,10 +2,13 @@ package vm
 
 import (
 	"bytes"
+	"math/big"
 	"strconv"
 	"testing"
 
 	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/core/tracing"
+	"github.com/ethereum/go-ethereum/crypto"
 
 	"github.com/infergeth/infergeth/inference/modeltext"
 	"github.com/infergeth/infergeth/inference/reference"
@@ -15,7 +18,7 @@ import (
 
 // twinModels returns two models that take the same input and compute
 // different outputs, with the same registry info word.
-func twinModels(t *testing.T) (a, b []byte) {
+func twinModels(t testing.TB) (a, b []byte) {
 	t.Helper()
 	parse := func(bound int) []byte {
 		p, err := modeltext.Parse("input x: int8[4]\ny: int8[4] = Clamp(x) min=-" + strconv.Itoa(bound) + " max=" + strconv.Itoa(bound) + "\noutput y\n")
@@ -162,5 +165,55 @@ func TestRecordThatDoesNotDescribeItsBytes(t *testing.T) {
 				t.Fatalf("the revert depends on the cache:\ncold %x\nwarm %x", reverts[0], reverts[1])
 			}
 		})
+	}
+}
+
+// relist lists model id's bytes in its chunks followed by extra empty
+// chunks (code 0xFE alone: validate() accepts them), under a new manifest.
+func (c *testChain) relist(id common.Hash, extra int) {
+	slot := mappingSlot(id, registryManifestSlot)
+	honest := common.BytesToAddress(c.state.GetState(params.ModelRegistryAddress, slot).Bytes())
+	list := append([]byte{}, c.state.GetCode(honest)[1:]...)
+	for i := 0; i < extra; i++ {
+		addr := common.BytesToAddress(crypto.Keccak256([]byte("empty chunk"), []byte{byte(i), byte(i >> 8)}))
+		c.state.SetCode(addr, []byte{dataContractPrefix}, tracing.CodeChangeUnspecified)
+		c.state.SetNonce(addr, 1, tracing.NonceChangeUnspecified)
+		list = append(list, addr.Bytes()...)
+	}
+	manifest := common.BytesToAddress(crypto.Keccak256([]byte("relisted"), id[:]))
+	c.state.SetCode(manifest, append([]byte{dataContractPrefix}, list...), tracing.CodeChangeUnspecified)
+	c.state.SetNonce(manifest, 1, tracing.NonceChangeUnspecified)
+	c.state.SetState(params.ModelRegistryAddress, slot, common.BytesToHash(manifest.Bytes()))
+}
+
+// Every call reads each listed chunk's account: a model listed in more
+// chunks than its size needs pays params.InferenceExcessChunkGas for each
+// extra one, in infer, quote and the node's description alike; a model in
+// full chunks pays nothing extra.
+func TestExcessChunksArePaidFor(t *testing.T) {
+	rawA, _ := twinModels(t)
+	input := []byte{100, 156, 7, 0}
+	want := referenceOutput(t, rawA, input)
+	for _, extra := range []int{0, 1, 40} {
+		c := newTestChain(t, reference.Backend{})
+		id := c.register(rawA)
+		_, info, _ := registered(c.state, id)
+		c.relist(id, extra)
+		wantGas := params.InferenceCallGas + info.Gas + uint64(extra)*params.InferenceExcessChunkGas
+		ret, used, err := c.call(inferCall(id, input), false)
+		if err != nil {
+			t.Fatalf("%d extra chunks: %v", extra, err)
+		}
+		if got := decodeBytesResult(t, ret); !bytes.Equal(got, want) || used != wantGas {
+			t.Fatalf("%d extra chunks: output %x, gas %d; want %x, %d", extra, got, used, want, wantGas)
+		}
+		ret, _, err = c.call(append(append(fnQuote[:], id[:]...), word(uint64(len(input)))...), true)
+		if err != nil || new(big.Int).SetBytes(ret).Uint64() != wantGas {
+			t.Fatalf("%d extra chunks: quote %x, %v; want %d", extra, ret, err, wantGas)
+		}
+		d, ok, err := c.pre.Describe(c.state, id)
+		if !ok || err != nil || d.CallGas != wantGas || d.Chunks != 1+extra {
+			t.Fatalf("%d extra chunks: described as %+v, %v, %v", extra, d, ok, err)
+		}
 	}
 }
