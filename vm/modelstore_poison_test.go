@@ -133,8 +133,8 @@ func TestRecordThatDoesNotDescribeItsBytes(t *testing.T) {
 	rawM, _, _ := loadVector(t, "mlp")
 	input := []byte{100, 156, 7, 0}
 	for _, tc := range []struct {
-		name  string
-		break_ func(c *testChain, idA, idM common.Hash)
+		name    string
+		corrupt func(c *testChain, idA, idM common.Hash)
 	}{
 		{"manifest of a model of another size", func(c *testChain, idA, idM common.Hash) {
 			c.state.SetState(params.ModelRegistryAddress, mappingSlot(idA, registryManifestSlot),
@@ -156,7 +156,7 @@ func TestRecordThatDoesNotDescribeItsBytes(t *testing.T) {
 					c.infer(t, idA, input)
 					c.infer(t, idM, make([]byte, 96))
 				}
-				tc.break_(c, idA, idM)
+				tc.corrupt(c, idA, idM)
 				ret, _, err := c.call(inferCall(idA, input), false)
 				wantRevert(t, ret, err, errInvalidModel)
 				reverts = append(reverts, ret)

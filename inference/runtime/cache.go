@@ -19,6 +19,9 @@ var ErrNodeFault = errors.New("inference node fault")
 
 // Prepared is a decoded, validated model ready to run on a backend.
 type Prepared struct {
+	// ID is the ID the model was loaded as (Source.ID): the hash of its
+	// bytes, except for bytes a state override or a devnet setter listed
+	// under another ID (see Stored).
 	ID      inference.ModelID
 	Model   *inference.Model
 	Size    int // canonical bytes
