@@ -359,7 +359,12 @@ func (b *boundInference) modelInfo(a args) ([]byte, error) {
 
 // validate is what the registry calls at finalize: it assembles the chunks'
 // payloads, decodes and validates them and returns the model ID and the
-// info word the registry stores.
+// info word the registry stores. A chunk may be any account whose code
+// starts with 0xFE, not only one the registry uploaded: such code can never
+// change (a call into it halts at once, so it can never SELFDESTRUCT), so
+// the bytes registered under an ID stay its bytes; and the model cache names
+// bytes by the chunks' code hashes, never by where they are or what ID a
+// record claims (see locate).
 func (b *boundInference) validate(a args) ([]byte, error) {
 	start, n, err := a.array(0, 1)
 	if err != nil {

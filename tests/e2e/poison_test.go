@@ -16,6 +16,7 @@ import (
 
 	"github.com/infergeth/infergeth/inference/modeltext"
 	"github.com/infergeth/infergeth/params"
+	"github.com/infergeth/infergeth/tests/devnode"
 )
 
 // TestModelCacheCannotBePoisoned (issue 11, item 1): a request whose state
@@ -27,12 +28,11 @@ func TestModelCacheCannotBePoisoned(t *testing.T) {
 	if setup.kind != "infergeth" {
 		t.Skip("the inference precompile exists only on infergeth")
 	}
-	n := startNode(t)
 	dir := t.TempDir()
 	const input = "649c0700" // 100, -100, 7, 0: the twins differ on it
 
-	// model is a Clamp model registered with the CLI; want is what
-	// `infergeth model run` computes for input.
+	// model is a Clamp model the devnet registers at genesis (--model);
+	// want is what `infergeth model run` computes for input.
 	type model struct{ file, id, want string }
 	newModel := func(bound int) model {
 		p, err := modeltext.Parse(fmt.Sprintf("input x: int8[4]\ny: int8[4] = Clamp(x) min=-%d max=%d\noutput y\n", bound, bound))
@@ -43,11 +43,33 @@ func TestModelCacheCannotBePoisoned(t *testing.T) {
 		if err := os.WriteFile(file, p.Bytes, 0o644); err != nil {
 			t.Fatal(err)
 		}
-		out := run(t, setup.root, os.Environ(), setup.infergeth, "model", "register", "--quiet", "--rpc", n.URL, "--key", key0, file)
-		lines := strings.Split(strings.TrimSpace(out), "\n")
 		want := strings.TrimSpace(run(t, setup.root, os.Environ(), setup.infergeth, "model", "run", file, "--input", input))
-		return model{file: file, id: lines[len(lines)-1], want: "0x" + want}
+		return model{file: file, id: crypto.Keccak256Hash(p.Bytes).Hex(), want: "0x" + want}
 	}
+	// One pair (a model, the model its state is made to name instead) per
+	// way in, so that each request is the first to load its model.
+	type pair struct{ a, b model }
+	var pairs []pair
+	args := []string{"--accounts", "10", "--balance", "10000"}
+	for _, bounds := range [][2]int{{10, 5}, {20, 3}, {30, 4}, {40, 6}, {50, 7}} {
+		p := pair{newModel(bounds[0]), newModel(bounds[1])}
+		if p.a.want == p.b.want {
+			t.Fatalf("twin models agree on the input: %s", p.a.want)
+		}
+		pairs = append(pairs, p)
+		args = append(args, "--model", p.a.file, "--model", p.b.file)
+	}
+	n, err := devnode.Start(devnode.Infergeth(setup.infergeth, args...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		n.Stop()
+		if t.Failed() {
+			t.Logf("infergeth log (last 8 KiB):\n%s", n.Log(8<<10))
+		}
+	})
+
 	// The registry's two slots of a model (vm/modelstore.go's layout).
 	slots := func(id string) [2]string {
 		var out [2]string
@@ -83,48 +105,43 @@ func TestModelCacheCannotBePoisoned(t *testing.T) {
 		return "0x" + strings.TrimPrefix(hexOut, "0x")[128:128+8]
 	}
 	user := castSend(t, n, "--create", bytecode(t, "InferenceUser")).ContractAddress
-	// honest checks that every way of computing a's output gives a.want.
+	// honest checks that an honest eth_call of a computes a.want.
 	honest := func(after string, a model) {
 		t.Helper()
 		if got := decode(rpc(t, n, "eth_call", map[string]any{"to": precompile, "data": callData(a.id)}, "latest")); got != a.want {
 			t.Fatalf("after %s, an honest eth_call of model A computed %s; A computes %s", after, got, a.want)
 		}
+	}
+	// transaction checks that a block computes a.want.
+	transaction := func(after string, a model) {
+		t.Helper()
 		castSend(t, n, user, "run(bytes32,bytes)", a.id, "0x"+input)
 		if stored := cast(t, n, "call", user, "last()(bytes)"); stored != a.want {
 			t.Fatalf("after %s, a transaction stored %s for model A; A computes %s", after, stored, a.want)
 		}
 	}
-
-	a, b := newModel(10), newModel(5)
-	if a.want == b.want {
-		t.Fatalf("the twin models agree on the input: %s", a.want)
-	}
-	override := map[string]any{params.ModelRegistryAddress.Hex(): map[string]any{"stateDiff": pointing(a, b)}}
-	call := map[string]any{"from": addr0, "to": precompile, "data": callData(a.id)}
-
-	// (a) State overrides: each request is the first to load A; the
-	// overriding eth_call computes what its state holds (B).
-	if got := decode(rpc(t, n, "eth_call", call, "latest", override)); got != b.want {
-		t.Fatalf("eth_call with A pointing at B computed %s, want B's %s", got, b.want)
-	}
-	honest("a state-override eth_call", a)
-	for _, req := range []struct {
-		method string
-		params []any
-	}{
-		{"eth_estimateGas", []any{call, "latest", override}},
-		{"debug_traceCall", []any{call, "latest", map[string]any{"stateOverrides": override}}},
-		{"eth_createAccessList", []any{call, "latest", override}},
-	} {
-		if _, err := rpcCall(n, req.method, req.params...); err != nil {
-			t.Fatalf("%s with a state override: %+v", req.method, err)
+	// (a) State overrides. The overriding request computes what its state
+	// holds (B); honest calls and a block afterwards compute A.
+	for i, method := range []string{"eth_call", "eth_estimateGas", "debug_traceCall", "eth_createAccessList"} {
+		a, b := pairs[i].a, pairs[i].b
+		override := map[string]any{params.ModelRegistryAddress.Hex(): map[string]any{"stateDiff": pointing(a, b)}}
+		call := map[string]any{"from": addr0, "to": precompile, "data": callData(a.id)}
+		switch method {
+		case "eth_call":
+			if got := decode(rpc(t, n, "eth_call", call, "latest", override)); got != b.want {
+				t.Fatalf("eth_call with A pointing at B computed %s, want B's %s", got, b.want)
+			}
+		case "debug_traceCall":
+			rpc(t, n, method, call, "latest", map[string]any{"tracer": "callTracer", "stateOverrides": override})
+		default:
+			rpc(t, n, method, call, "latest", override)
 		}
-		honest(req.method+" with a state override", a)
+		honest("a state-override "+method, a)
+		transaction("a state-override "+method, a)
 	}
 
-	// (b) anvil_setStorageAt, a call, evm_revert: a fresh pair, so that the
-	// setter's call is the first to load its model.
-	c, d := newModel(20), newModel(3)
+	// (b) anvil_setStorageAt, a call, evm_revert.
+	c, d := pairs[4].a, pairs[4].b
 	var snap string
 	if err := json.Unmarshal(rpc(t, n, "evm_snapshot"), &snap); err != nil {
 		t.Fatal(err)
@@ -140,4 +157,5 @@ func TestModelCacheCannotBePoisoned(t *testing.T) {
 		t.Fatalf("evm_revert: %v %v", reverted, err)
 	}
 	honest("anvil_setStorageAt and evm_revert", c)
+	transaction("anvil_setStorageAt and evm_revert", c)
 }
