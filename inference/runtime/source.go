@@ -23,7 +23,10 @@ func Hashed(id inference.ModelID) Source {
 // whose digests are digests, in order, loaded as model id. In state the
 // parts are a model's chunk contracts and the digests their code hashes,
 // which the state keeps for every account: naming the bytes costs no
-// hashing, and a cache hit reads no code.
+// hashing, and a cache hit reads no code. Whatever else decides how a load
+// of the bytes ends (vm puts the registry's info word first) goes in
+// digests too: everything a load's outcome depends on must be in its key,
+// so that the outcome never depends on whether the entry was there.
 //
 // The bytes need not hash to id: id is what a state's registry lists them
 // under, which the registry guarantees for what it registers but a state
