@@ -17,3 +17,12 @@ type Program interface {
 	// Model.InputBytes() long (else an error matching ErrBadInput).
 	Run(input []byte) ([]byte, error)
 }
+
+// Holder is a Program that can say how much memory it keeps for as long as
+// it lives, beyond the Model it runs: packed weights, folded constants,
+// tables (not a Run's transient buffers). A cache of programs bounds what
+// they hold with it (inference/runtime); a program that is not a Holder is
+// assumed to keep a copy of every constant of its model.
+type Holder interface {
+	HeldBytes() int
+}

@@ -28,6 +28,14 @@ const (
 	InferenceValidateBaseGas    = 10_000
 	InferenceValidateChunkGas   = 2_600
 	InferenceValidateGasPerByte = 1
+	// InferenceExcessChunkGas is charged per call, on top of a model's own
+	// gas, for each chunk its manifest lists beyond the fewest that can hold
+	// it (ceil(size / 24575)): every call reads each chunk's account (its
+	// code hash names the bytes the node's model cache may reuse), and a
+	// model split into needlessly many chunks must pay for those reads, at
+	// EIP-2929's price of a cold account access. A model uploaded in full
+	// chunks, as the CLI and genesis do, pays nothing.
+	InferenceExcessChunkGas = 2_600
 	// InferenceCacheBytes is the default budget of prepared models a node
 	// keeps in memory (not consensus: it changes speed, not results).
 	InferenceCacheBytes = 512 << 20

@@ -116,8 +116,8 @@ func (b *boundInference) RequiredGas(input []byte) uint64 {
 		if err != nil {
 			return gas
 		}
-		if _, info, ok := registered(b.evm.StateDB, id); ok {
-			gas = addGas(gas, info.Gas)
+		if manifest, info, ok := registered(b.evm.StateDB, id); ok {
+			gas = addGas(addGas(gas, info.Gas), excessChunkGas(b.evm.StateDB, manifest, info))
 		}
 		switch [4]byte(input[:4]) {
 		case fnInferFresh:
@@ -142,8 +142,9 @@ func (b *boundInference) RequiredGas(input []byte) uint64 {
 	case fnModelInfo:
 		gas := uint64(params.InferenceModelInfoGas)
 		if id, err := a.bytes32(0); err == nil {
-			if _, info, ok := registered(b.evm.StateDB, id); ok {
+			if manifest, info, ok := registered(b.evm.StateDB, id); ok {
 				gas = addGas(gas, (uint64(info.Size)+params.InferenceBytesPerGas-1)/params.InferenceBytesPerGas)
+				gas = addGas(gas, excessChunkGas(b.evm.StateDB, manifest, info))
 			}
 		}
 		return gas
@@ -213,34 +214,30 @@ func (b *boundInference) Run(input []byte) ([]byte, error) {
 	return result(nil, badInput("unknown selector 0x%x", input[:4]))
 }
 
-// load returns the registered model id, prepared, from the cache or state.
+// load returns the registered model id, prepared, from the cache or state,
+// and whether it came from the cache. What it returns, or the revert it
+// fails with, depends on the state alone (see locate).
 func (b *boundInference) load(id common.Hash) (*runtime.Prepared, ModelInfo, bool, error) {
-	manifest, info, ok := registered(b.evm.StateDB, id)
+	sm, ok, err := locate(b.evm.StateDB, id)
 	if !ok {
-		return nil, info, false, modelNotFound(id)
+		return nil, sm.info, false, modelNotFound(id)
 	}
-	cached := false
-	if _, hit := b.p.cache.Get(inference.ModelID(id)); hit {
-		cached = true
+	if err != nil {
+		return nil, sm.info, false, invalidModel(fmt.Sprintf("model %s cannot be loaded: %v", id, err))
 	}
-	prep, err := b.p.cache.LoadAddressed(inference.ModelID(id), func() ([]byte, error) {
-		chunks, err := readManifest(b.evm.StateDB, manifest)
-		if err != nil {
-			return nil, err
-		}
-		return readChunks(b.evm.StateDB, chunks, int(info.Size))
-	})
+	prep, cached, err := loadStored(b.p.cache, b.evm.StateDB, sm)
 	if errors.Is(err, ErrNodeFault) {
 		// Decoding panicked, or no backend could prepare a valid model:
 		// this node's fault, never a verdict on the model.
-		return nil, info, cached, b.fault(id, b.p.cache.Backend().Name(), err)
+		return nil, sm.info, cached, b.fault(id, b.p.cache.Backend().Name(), err)
 	}
 	if err != nil {
 		// The registry only records models that validate, so this is a
-		// state the registry cannot make; it is the same on every node.
-		return nil, info, cached, invalidModel(fmt.Sprintf("model %s cannot be loaded: %v", id, err))
+		// state only an override or a devnet setter can make; it is the
+		// same on every node.
+		return nil, sm.info, cached, invalidModel(fmt.Sprintf("model %s cannot be loaded: %v", id, err))
 	}
-	return prep, info, cached, nil
+	return prep, sm.info, cached, nil
 }
 
 // fault records a node fault in the EVM's slot, logs it and returns it: the
@@ -326,14 +323,14 @@ func (b *boundInference) quote(a args) ([]byte, error) {
 	if err != nil {
 		return nil, badInput("inputLength: %v", err)
 	}
-	_, info, ok := registered(b.evm.StateDB, id)
+	manifest, info, ok := registered(b.evm.StateDB, id)
 	if !ok {
 		return nil, modelNotFound(id)
 	}
 	if n := new(uintWord).set(length); !n.fits(uint64(info.InputBytes)) {
 		return nil, badInput("input length %s; model %s takes %d bytes", n, id, info.InputBytes)
 	}
-	return (&encoder{}).uint(params.InferenceCallGas + info.Gas).buf, nil
+	return (&encoder{}).uint(addGas(params.InferenceCallGas+info.Gas, excessChunkGas(b.evm.StateDB, manifest, info))).buf, nil
 }
 
 // uintWord is a 256-bit ABI word compared against a uint64.
@@ -384,7 +381,12 @@ func (b *boundInference) modelInfo(a args) ([]byte, error) {
 
 // validate is what the registry calls at finalize: it assembles the chunks'
 // payloads, decodes and validates them and returns the model ID and the
-// info word the registry stores.
+// info word the registry stores. A chunk may be any account whose code
+// starts with 0xFE, not only one the registry uploaded: such code can never
+// change (a call into it halts at once, so it can never SELFDESTRUCT), so
+// the bytes registered under an ID stay its bytes; and the model cache names
+// bytes by the chunks' code hashes, never by where they are or what ID a
+// record claims (see locate).
 func (b *boundInference) validate(a args) ([]byte, error) {
 	start, n, err := a.array(0, 1)
 	if err != nil {
@@ -455,18 +457,14 @@ type Description struct {
 // Describe loads model id from state (through the cache) and describes it;
 // ok is false when it is not registered in that state.
 func (p *Inference) Describe(state StateReader, id common.Hash) (*Description, bool, error) {
-	manifest, info, ok := registered(state, id)
+	sm, ok, err := locate(state, id)
 	if !ok {
 		return nil, false, nil
 	}
-	_, cached := p.cache.Get(inference.ModelID(id))
-	chunks, err := readManifest(state, manifest)
 	if err != nil {
 		return nil, true, err
 	}
-	prep, err := p.cache.LoadAddressed(inference.ModelID(id), func() ([]byte, error) {
-		return readChunks(state, chunks, int(info.Size))
-	})
+	prep, cached, err := loadStored(p.cache, state, sm)
 	if err != nil {
 		return nil, true, err
 	}
@@ -474,10 +472,11 @@ func (p *Inference) Describe(state StateReader, id common.Hash) (*Description, b
 	if fresh == nil {
 		fresh = []inference.Freshness{}
 	}
+	info := sm.info
 	return &Description{
-		ID: id, Manifest: manifest, Chunks: len(chunks), Size: info.Size, InputBytes: info.InputBytes,
+		ID: id, Manifest: sm.manifest, Chunks: len(sm.chunks), Size: info.Size, InputBytes: info.InputBytes,
 		OutputBytes: info.OutputBytes, InputElements: info.InputElements, Gas: info.Gas,
-		CallGas: params.InferenceCallGas + info.Gas, Cost: prep.Model.Cost(), Freshness: fresh,
+		CallGas: addGas(params.InferenceCallGas+info.Gas, excessChunkGas(state, sm.manifest, info)), Cost: prep.Model.Cost(), Freshness: fresh,
 		Backend: prep.Backend, Cached: cached,
 	}, true, nil
 }

@@ -10,6 +10,7 @@ import (
 	gethparams "github.com/ethereum/go-ethereum/params"
 
 	"github.com/infergeth/infergeth/inference"
+	"github.com/infergeth/infergeth/inference/runtime"
 	"github.com/infergeth/infergeth/params"
 )
 
@@ -43,6 +44,7 @@ type StateReader interface {
 	GetState(common.Address, common.Hash) common.Hash
 	GetCode(common.Address) []byte
 	GetCodeSize(common.Address) int
+	GetCodeHash(common.Address) common.Hash
 }
 
 // mappingSlot is the storage slot of key in a Solidity mapping at slot.
@@ -117,6 +119,23 @@ func registered(state StateReader, id common.Hash) (common.Address, ModelInfo, b
 	return manifest, info, true
 }
 
+// excessChunkGas is the gas for the chunks model info's manifest lists
+// beyond the fewest that hold info.Size bytes (params.InferenceExcessChunkGas):
+// every call reads each listed chunk's account. It reads the manifest's code
+// size only, so it is cheap enough for RequiredGas.
+func excessChunkGas(state StateReader, manifest common.Address, info ModelInfo) uint64 {
+	n := state.GetCodeSize(manifest)
+	if n <= 1 {
+		return 0 // no list: the call reverts with InvalidModel
+	}
+	listed := uint64(n-1) / common.AddressLength
+	fewest := max(1, (uint64(info.Size)+MaxDataPayload-1)/MaxDataPayload)
+	if listed <= fewest {
+		return 0
+	}
+	return (listed - fewest) * params.InferenceExcessChunkGas
+}
+
 // dataPayload returns the payload of a data contract's code.
 func dataPayload(code []byte) ([]byte, bool) {
 	if len(code) == 0 || code[0] != dataContractPrefix {
@@ -165,6 +184,77 @@ func readChunks(state StateReader, chunks []common.Address, limit int) ([]byte, 
 		out = append(out, payload...)
 	}
 	return out, nil
+}
+
+// storedModel is where a state keeps a registered model: the registry's
+// record and the chunks its manifest lists.
+type storedModel struct {
+	id       common.Hash
+	manifest common.Address
+	info     ModelInfo
+	chunks   []common.Address
+	// source names the bytes the chunks hold, by their code hashes: the
+	// model cache's key (runtime.Stored).
+	source runtime.Source
+}
+
+// locate finds model id in state without reading its bytes: the registry's
+// record, the manifest's chunk list and each chunk's code hash. ok is false
+// when id is not registered; err says why the manifest lists no chunks.
+// Both depend on the state alone.
+//
+// A state's registry may list under id bytes that do not hash to id: the
+// registry never records such a model (validate() hashes the bytes it
+// registers, and a chunk's code cannot change once deployed: it starts with
+// 0xFE, so it can never run SELFDESTRUCT), but an eth_call state override,
+// anvil_setStorageAt or anvil_setCode can write any record and any code.
+// Such a state computes with the bytes it holds, for the call that reads
+// it; the model cache keys an entry by those bytes (their chunks' code
+// hashes) as well as by id, so no other state ever gets it. The record must
+// still describe the bytes (load checks the info word against the decoded
+// model), so that the gas charged before loading is the model's.
+func locate(state StateReader, id common.Hash) (storedModel, bool, error) {
+	manifest, info, ok := registered(state, id)
+	if !ok {
+		return storedModel{}, false, nil
+	}
+	sm := storedModel{id: id, manifest: manifest, info: info}
+	chunks, err := readManifest(state, manifest)
+	if err != nil {
+		return sm, true, err
+	}
+	sm.chunks = chunks
+	// The key: the ID and the info word, which decide the outcome of a load
+	// together with the bytes (readChunks' limit, load's check), then the
+	// chunks' code hashes, which name the bytes. One account read per chunk.
+	digests := make([][32]byte, 1, 1+len(chunks))
+	digests[0] = info.Word()
+	for _, c := range chunks {
+		digests = append(digests, state.GetCodeHash(c))
+	}
+	sm.source = runtime.Stored(inference.ModelID(id), digests)
+	return sm, true, nil
+}
+
+// read returns the model's bytes (the chunks' payloads, concatenated), at
+// most the size the registry records.
+func (sm storedModel) read(state StateReader) func() ([]byte, error) {
+	return func() ([]byte, error) { return readChunks(state, sm.chunks, int(sm.info.Size)) }
+}
+
+// loadStored returns model sm, prepared, from cache or from state, and
+// whether it came from the cache. A model whose bytes do not decode, or
+// whose registry record does not describe them, is an error: the same on
+// every node, whatever its cache holds, since the cache key names the bytes.
+func loadStored(cache *runtime.Cache, state StateReader, sm storedModel) (*runtime.Prepared, bool, error) {
+	prep, cached, err := cache.LoadFrom(sm.source, sm.read(state))
+	if err != nil {
+		return nil, cached, err
+	}
+	if got := InfoOf(prep.Model, prep.Size); got != sm.info {
+		return nil, cached, fmt.Errorf("the registry's record of model %s (%+v) does not describe the bytes it lists (%+v)", sm.id, sm.info, got)
+	}
+	return prep, cached, nil
 }
 
 // DataContractInitCode returns the creation code that deploys a data

@@ -36,7 +36,7 @@ func runModelRegister(args []string, stdout, stderr io.Writer) error {
 	rpcURL := fs.String("rpc", "http://127.0.0.1:8545", "JSON-RPC endpoint of an infergeth node")
 	keyHex := fs.String("key", "", "private key (hex) of the account that pays and owns the model")
 	metadata := fs.String("metadata", "", "free-form metadata stored with the model (e.g. a name or a URL)")
-	chunkSize := fs.Int("chunk-size", vm.MaxDataPayload, "bytes per chunk (at most 24575, the code size limit less one)")
+	chunkSize := fs.Int("chunk-size", vm.MaxDataPayload, "bytes per chunk (at most 24575, the code size limit less one; every chunk beyond the fewest that hold the model costs 2600 gas per call)")
 	timeout := fs.Duration("timeout", 5*time.Minute, "give up after this long")
 	quiet := fs.Bool("quiet", false, "no progress bar")
 	fs.Usage = func() {

@@ -79,9 +79,9 @@ func (b *Backend) Prepare(m *inference.Model) (inference.Program, error) {
 		case *inference.TransposeAttrs:
 			overrides[i] = transpose(pool, ts, out, a)
 		case *inference.AddAttrs:
-			overrides[i] = add(ts, out, a)
+			overrides[i] = add(pool, ts, out, a)
 		case *inference.MulAttrs:
-			overrides[i] = mul(ts, out, a)
+			overrides[i] = mul(pool, ts, out, a)
 		case *inference.RequantizeAttrs:
 			overrides[i] = requantize(ts, out, a)
 		case *inference.ClampAttrs:
@@ -109,5 +109,15 @@ func (b *Backend) Prepare(m *inference.Model) (inference.Program, error) {
 	if err != nil {
 		return nil, fmt.Errorf("cpu: prepare: %w", err)
 	}
-	return p, nil
+	return &program{Program: p, held: pool.held}, nil
 }
+
+// program is the reference program with the kernels' nodes, and what those
+// nodes keep (packed weights, folded constants, tables).
+type program struct {
+	*reference.Program
+	held int
+}
+
+// HeldBytes implements inference.Holder.
+func (p *program) HeldBytes() int { return p.Program.HeldBytes() + p.held }

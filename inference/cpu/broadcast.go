@@ -63,12 +63,13 @@ type addParams struct {
 	s                     uint32
 }
 
-func add(ts []*inference.Tensor, out *inference.Tensor, a *inference.AddAttrs) reference.NodeFunc {
+func add(pool *scratchPool, ts []*inference.Tensor, out *inference.Tensor, a *inference.AddAttrs) reference.NodeFunc {
 	ta, tb := ts[0], ts[1]
 	p := &addParams{ma: int64(a.MultiplierA), mb: int64(a.MultiplierB), zy: int64(out.ZeroPoint),
 		lo: int64(a.QMin), hi: int64(a.QMax), s: a.Shift}
 	p.c = roundTerm(a.Shift) - int64(ta.ZeroPoint)*p.ma - int64(tb.ZeroPoint)*p.mb
 	it := newBinaryPlan(ta, tb, out)
+	pool.keep(4 * (len(it.offA) + len(it.offB)))
 	switch ta.DType {
 	case inference.Int8:
 		return addB[int8](it, p, tb.DType, out.DType)
@@ -175,7 +176,7 @@ type mulParams struct {
 	s                        uint32
 }
 
-func mul(ts []*inference.Tensor, out *inference.Tensor, a *inference.MulAttrs) reference.NodeFunc {
+func mul(pool *scratchPool, ts []*inference.Tensor, out *inference.Tensor, a *inference.MulAttrs) reference.NodeFunc {
 	ta, tb := ts[0], ts[1]
 	if ta.DType != inference.Int8 || tb.DType != inference.Int8 {
 		return nil
@@ -183,6 +184,7 @@ func mul(ts []*inference.Tensor, out *inference.Tensor, a *inference.MulAttrs) r
 	p := &mulParams{za: int64(ta.ZeroPoint), zb: int64(tb.ZeroPoint), m: int64(a.Multiplier), r: roundTerm(a.Shift),
 		zy: int64(out.ZeroPoint), lo: int64(a.QMin), hi: int64(a.QMax), s: a.Shift}
 	it := newBinaryPlan(ta, tb, out)
+	pool.keep(4 * (len(it.offA) + len(it.offB)))
 	switch out.DType {
 	case inference.Int8:
 		return mulRun[int8](it, p)

@@ -36,6 +36,7 @@ func newDense(ks *kernelSet, pool *scratchPool, ts []*inference.Tensor, out *inf
 		d.bias[c] = int32(bias.At(c) - zx*sumW[c])
 	}
 	d.ep = newEpilogue(n, padded, mult.At, shift.At, out.ZeroPoint, qmin, qmax, out.DType)
+	pool.keep(len(pb.data) + 4*len(d.bias) + d.ep.bytes())
 	return d
 }
 
@@ -150,8 +151,10 @@ func matMul(ks *kernelSet, pool *scratchPool, ts []*inference.Tensor, out *infer
 			colterm := make([]int32, padded)
 			constB = append(constB, pack(alignedBytes(size), B.Data[b*K*N:(b+1)*K*N], make([]int64, N), colterm))
 			constTerms = append(constTerms, colterm)
+			pool.keep(size + 4*padded)
 		}
 	}
+	pool.keep(ep.bytes())
 	return func(in [][]byte, y []byte) error {
 		if len(in[0]) != batch*M*K || len(in[1]) != batch*K*N || len(y) != batch*M*ldo {
 			return fmt.Errorf("cpu: MatMul operand sizes %d, %d, %d; want %d, %d, %d", len(in[0]), len(in[1]), len(y), batch*M*K, batch*K*N, batch*M*ldo)

@@ -32,6 +32,7 @@ func depthwiseConv2D(ks *kernelSet, pool *scratchPool, ts []*inference.Tensor, o
 	wp := make([]int32, taps*ocp)
 	biasP := make([]int32, ocp)
 	offs := make([]int64, taps)
+	pool.keep(4*len(wp) + 4*len(biasP) + 8*len(offs))
 	zx := int64(x.ZeroPoint)
 	for c := 0; c < oc; c++ {
 		var sum int64
@@ -48,6 +49,7 @@ func depthwiseConv2D(ks *kernelSet, pool *scratchPool, ts []*inference.Tensor, o
 		}
 	}
 	ep := newEpilogue(oc, ocp, mult.At, shift.At, out.ZeroPoint, a.QMin, a.QMax, out.DType)
+	pool.keep(ep.bytes())
 	ldo := oc * ep.esize
 	inC := x.Shape[3]
 	inBytes := x.Elements()

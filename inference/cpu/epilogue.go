@@ -18,6 +18,9 @@ type epilogue struct {
 	esize              int
 }
 
+// bytes is what the epilogue keeps.
+func (ep *epilogue) bytes() int { return 8 * (len(ep.mult) + len(ep.round) + len(ep.shift)) }
+
 func newEpilogue(cols, padded int, mult, shift func(c int) int64, zy, qmin, qmax int32, dt inference.DType) *epilogue {
 	padded = roundUp(max(padded, cols), 16)
 	ep := &epilogue{

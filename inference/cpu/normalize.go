@@ -101,6 +101,7 @@ func norm(pool *scratchPool, ts []*inference.Tensor, out *inference.Tensor, a *i
 	n := x.Shape[len(x.Shape)-1]
 	// γ_j and β_j + roundTerm(s): t·γ + β + r is the reference's sum.
 	g, br := make([]int64, n), make([]int64, n)
+	pool.keep(16 * n)
 	for j := range g {
 		g[j], br[j] = gamma.At(j), beta.At(j)+roundTerm(a.Shift)
 	}

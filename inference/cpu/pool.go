@@ -99,6 +99,7 @@ func pool2D(pool *scratchPool, ts []*inference.Tensor, out *inference.Tensor, a 
 	}
 	if avg {
 		p.withDivisors(ts[0].DType)
+		pool.keep(16*len(p.divs) + 8*len(p.adds)) // a divisor is two uint64
 	}
 	switch ts[0].DType {
 	case inference.Int8:

@@ -33,7 +33,16 @@ func (s *scratch) memo(p **rowMemo) *rowMemo {
 	return *p
 }
 
-type scratchPool struct{ p sync.Pool }
+// scratchPool is one program's: besides the Runs' buffers it counts what
+// the program's nodes keep for as long as the program lives (held), which
+// Prepare reports (inference.Holder).
+type scratchPool struct {
+	p    sync.Pool
+	held int // written by Prepare only, before the program is shared
+}
+
+// keep counts n bytes a node keeps for the program's lifetime.
+func (sp *scratchPool) keep(n int) { sp.held += n }
 
 func newScratchPool() *scratchPool {
 	return &scratchPool{p: sync.Pool{New: func() any { return new(scratch) }}}

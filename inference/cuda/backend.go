@@ -159,8 +159,23 @@ func (b *Backend) prepare(m *inference.Model, force bool) (inference.Program, er
 			overrides[i] = b.gpuNode(id, p, cpu)
 		}
 	}
-	return reference.NewProgram(m, overrides)
+	prog, err := reference.NewProgram(m, overrides)
+	if err != nil {
+		return nil, err
+	}
+	return &gpuProgram{Program: prog, held: int(weightBytes)}, nil
 }
+
+// gpuProgram is a program with GPU nodes. It keeps their weight blobs in
+// host memory (uploaded to the device on first use, again after an
+// eviction); the device copies are the weight cache's, bounded apart.
+type gpuProgram struct {
+	*reference.Program
+	held int
+}
+
+// HeldBytes implements inference.Holder.
+func (p *gpuProgram) HeldBytes() int { return p.Program.HeldBytes() + p.held }
 
 func (b *Backend) cpuProgram(m *inference.Model) (inference.Program, error) {
 	if b.cfg.CPU != nil {

@@ -61,6 +61,28 @@ func NewProgram(m *inference.Model, overrides []NodeFunc) (*Program, error) {
 	return p, nil
 }
 
+// nodeHeldBytes bounds what one compiled node keeps besides the program's
+// tables (its closure, a few strides), and softmaxTableBytes is Softmax's
+// 256-entry exponent table, the one larger compile-time table.
+const (
+	nodeHeldBytes     = 256
+	softmaxTableBytes = 256 * 8
+)
+
+// HeldBytes implements inference.Holder: the program's own tables and a
+// bound on each node's closure and compile-time tables. What an override
+// keeps beyond that (packed weights) is counted by whoever made it: the
+// backend whose program embeds this one.
+func (p *Program) HeldBytes() int {
+	n := 8*(len(p.funcs)+len(p.last)) + nodeHeldBytes*len(p.funcs)
+	for i := range p.m.Nodes {
+		if p.m.Nodes[i].Op == inference.OpSoftmax {
+			n += softmaxTableBytes
+		}
+	}
+	return n
+}
+
 // Model is the model the program runs.
 func (p *Program) Model() *inference.Model { return p.m }
 

@@ -68,7 +68,14 @@ func TestCacheEvictsLeastRecentlyUsed(t *testing.T) {
 		raws = append(raws, raw)
 	}
 	// Room for the two largest but not all three.
-	c := NewCache(reference.Backend{}, len(raws[0])+len(raws[2]), nil)
+	held := func(raw []byte) int {
+		p, err := Prepare(reference.Backend{}, raw, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p.HeldBytes()
+	}
+	c := NewCache(reference.Backend{}, held(raws[0])+held(raws[2]), nil)
 	load := func(raw []byte) {
 		if _, err := c.Load(inference.ID(raw), func() ([]byte, error) { return raw, nil }); err != nil {
 			t.Fatal(err)

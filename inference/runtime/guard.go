@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/infergeth/infergeth/inference"
 	"github.com/infergeth/infergeth/inference/reference"
@@ -75,7 +76,7 @@ func (c Chain) prepare(m *inference.Model, id inference.ModelID, log *slog.Logge
 		}
 		p := &chainProgram{model: m, id: id, log: log, stages: make([]*stage, 0, len(c)-i)}
 		first := &stage{backend: b}
-		first.once.Do(func() { first.prog = prog })
+		first.once.Do(func() { first.prog = prog; first.done.Store(true) })
 		p.stages = append(p.stages, first)
 		for _, next := range c[i+1:] {
 			p.stages = append(p.stages, &stage{backend: next})
@@ -99,11 +100,24 @@ type stage struct {
 	once    sync.Once
 	prog    inference.Program
 	err     error
+	done    atomic.Bool // once has run: prog and err are set
 }
 
 func (s *stage) program(m *inference.Model) (inference.Program, error) {
-	s.once.Do(func() { s.prog, s.err = guardPrepare(s.backend, m) })
+	s.once.Do(func() {
+		s.prog, s.err = guardPrepare(s.backend, m)
+		s.done.Store(true)
+	})
 	return s.prog, s.err
+}
+
+// prepared is the stage's program if it has been prepared, without
+// preparing it.
+func (s *stage) prepared() inference.Program {
+	if !s.done.Load() {
+		return nil
+	}
+	return s.prog
 }
 
 // Backend is the name of the backend that runs the model when nothing fails.
