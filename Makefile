@@ -44,7 +44,7 @@ test-statetest: build
 ## starts on 127.0.0.1; E2E_NODE=anvil runs the same tests against anvil.
 test-e2e: tools build
 	$(GO) vet -tags e2e ./tests/e2e/
-	INFERGETH_BIN=$(abspath $(BIN)) $(GO) test -tags e2e -count=1 -timeout 3m ./tests/e2e/
+	INFERGETH_BIN=$(abspath $(BIN)) $(GO) test -tags e2e -count=1 -timeout 10m ./tests/e2e/
 
 ## contracts: rebuild the model registry's genesis artifact,
 ## contracts/artifacts/ModelRegistry.json, with the pinned solc-js (deterministic).
