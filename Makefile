@@ -13,7 +13,7 @@ all: build
 build:
 	$(GO) build -o $(BIN) ./cmd/infergeth
 
-devnet: build
+devnet: tools build
 	$(BIN) devnet $(DEVNET_FLAGS)
 
 ## test: everything CI runs. Installs what the tests need first.
