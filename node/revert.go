@@ -21,6 +21,13 @@ import (
 // generated from the Solidity sources), so a new error is named without a
 // change here. ok is false for data that is none of them or does not decode.
 func describeCustomError(data []byte) (desc string, ok bool) {
+	// Revert data is anyone's bytes: a decoder surprise leaves the message
+	// plain instead of taking the node down.
+	defer func() {
+		if recover() != nil {
+			desc, ok = "", false
+		}
+	}()
 	if len(data) < 4 {
 		return "", false
 	}

@@ -161,3 +161,17 @@ func checkRawRevert(t *testing.T, what, url string, body, data []byte, want stri
 		t.Errorf("%s: error %+v, want code 3, %q, data %s", what, *answer.Error, want, hexutil.Encode(data))
 	}
 }
+
+// FuzzDescribeCustomError: any revert data gives a description or none,
+// never a panic, and a description names a known error.
+func FuzzDescribeCustomError(f *testing.F) {
+	f.Add(customError("StaleInput(uint256,uint64,uint64,uint64)", uint64(1), uint64(2), uint64(3), uint64(4)))
+	f.Add(customError("BadInput(string)", "x"))
+	f.Add(append(customError("BadInput(string)", "x")[:36], 0xff, 0xff, 0xff))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		desc, ok := describeCustomError(data)
+		if ok && !strings.HasSuffix(desc, ")") {
+			t.Fatalf("description %q", desc)
+		}
+	})
+}
