@@ -37,7 +37,7 @@ TOOLS_DIR := tests/tools
 TOOLS_STAMP := $(TOOLS_DIR)/node_modules/.installed
 tools: $(TOOLS_STAMP)
 $(TOOLS_STAMP): $(TOOLS_DIR)/package.json $(TOOLS_DIR)/package-lock.json
-	npm ci --prefix $(TOOLS_DIR) --no-audit --no-fund
+	npm ci --prefix $(TOOLS_DIR) --no-audit --no-fund --loglevel=error
 	touch $@
 
 ## test-statetest: Ethereum GeneralStateTests through infergeth's EVM, from
