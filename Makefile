@@ -13,11 +13,22 @@ all: build
 build:
 	$(GO) build -o $(BIN) ./cmd/infergeth
 
-devnet: build
+devnet: tools build
 	$(BIN) devnet $(DEVNET_FLAGS)
 
-## test: everything CI runs. Installs what the tests need first.
-test: tools build test-go test-vectors test-statetest test-e2e test-contracts test-onnx
+## test: everything CI runs. Installs what the tests need first, runs every
+## suite (on after a failure, -k), and ends with one line: what ran and passed.
+## Each suite's counts go to $(RESULTS) through tests/summary.
+RESULTS := build/test-results
+SUMMARY := build/bin/testsummary
+TEST_SUITES := test-go test-vectors test-statetest test-e2e test-contracts test-onnx
+test: tools build $(SUMMARY)
+	@rm -rf $(RESULTS) && mkdir -p $(RESULTS) && date +%s > $(RESULTS)/.start
+	@$(MAKE) --no-print-directory -k $(TEST_SUITES); status=$$?; \
+	echo; $(SUMMARY) total -dir $(RESULTS) -since $$(cat $(RESULTS)/.start) || status=1; exit $$status
+
+$(SUMMARY): tests/summary/main.go
+	$(GO) build -o $@ ./tests/summary
 
 ## tools: the pinned client tools the tests run (solc-js, ethers, viem, forge,
 ## cast, anvil) from tests/tools/package-lock.json into tests/tools/node_modules.
@@ -26,25 +37,25 @@ TOOLS_DIR := tests/tools
 TOOLS_STAMP := $(TOOLS_DIR)/node_modules/.installed
 tools: $(TOOLS_STAMP)
 $(TOOLS_STAMP): $(TOOLS_DIR)/package.json $(TOOLS_DIR)/package-lock.json
-	npm ci --prefix $(TOOLS_DIR) --no-audit --no-fund
+	npm ci --prefix $(TOOLS_DIR) --no-audit --no-fund --loglevel=error
 	touch $@
 
 ## test-statetest: Ethereum GeneralStateTests through infergeth's EVM, from
 ## ../shared/fixtures/ethereum-tests or ETHEREUM_TESTS_DIR (a checkout of ethereum/tests).
 ETHEREUM_TESTS_DIR ?= $(SHARED)/fixtures/ethereum-tests
-test-statetest: build
+test-statetest: build $(SUMMARY)
 	@if [ -d "$(ETHEREUM_TESTS_DIR)" ]; then \
 		echo "$(BIN) statetest $(ETHEREUM_TESTS_DIR)"; \
-		$(BIN) statetest "$(ETHEREUM_TESTS_DIR)"; \
+		$(BIN) statetest "$(ETHEREUM_TESTS_DIR)" 2>&1; \
 	else \
 		echo "test-statetest: SKIPPED: no ethereum/tests at $(ETHEREUM_TESTS_DIR) (set ETHEREUM_TESTS_DIR to a checkout)"; \
-	fi
+	fi | $(SUMMARY) count -dir $(RESULTS) -name statetest
 
 ## test-e2e: real clients (cast, forge, ethers, viem) against a devnet the test
 ## starts on 127.0.0.1; E2E_NODE=anvil runs the same tests against anvil.
-test-e2e: tools build
+test-e2e: tools build $(SUMMARY)
 	$(GO) vet -tags e2e ./tests/e2e/
-	INFERGETH_BIN=$(abspath $(BIN)) $(GO) test -tags e2e -count=1 -timeout 3m ./tests/e2e/
+	INFERGETH_BIN=$(abspath $(BIN)) $(GO) test -tags e2e -count=1 -timeout 10m -json ./tests/e2e/ 2>&1 | $(SUMMARY) go -dir $(RESULTS) -name e2e
 
 ## contracts: rebuild the model registry's genesis artifact,
 ## contracts/artifacts/ModelRegistry.json, with the pinned solc-js (deterministic).
@@ -56,12 +67,12 @@ contracts-check: tools
 	node contracts/build.js --check
 
 ## test-contracts: the forge tests of the Solidity SDK, the registry and the example dApps (offline).
-test-contracts: tools contracts-check
-	cd contracts && FOUNDRY_DISABLE_NIGHTLY_WARNING=1 NO_COLOR=1 $(abspath $(TOOLS_DIR))/node_modules/.bin/forge test
+test-contracts: tools contracts-check $(SUMMARY)
+	cd contracts && FOUNDRY_DISABLE_NIGHTLY_WARNING=1 NO_COLOR=1 $(abspath $(TOOLS_DIR))/node_modules/.bin/forge test 2>&1 | $(abspath $(SUMMARY)) count -dir $(abspath $(RESULTS)) -name forge
 
-test-go:
+test-go: $(SUMMARY)
 	$(GO) vet ./...
-	$(GO) test -count=1 ./...
+	$(GO) test -count=1 -json ./... 2>&1 | $(SUMMARY) go -dir $(RESULTS) -name go
 
 ## race: the race detector over what runs blocks and calls concurrently
 ## (the model cache and backend fallbacks, the EVM factory and precompiles,
@@ -72,8 +83,8 @@ race:
 	$(GO) test -race -count=1 -timeout 15m $(RACE_PKGS)
 
 ## test-vectors: every tests/vectors/NAME/ through the CLI, both backends, GOMAXPROCS 1 and 2.
-test-vectors: build
-	./tests/vectors/check.sh $(BIN)
+test-vectors: build $(SUMMARY)
+	./tests/vectors/check.sh $(BIN) 2>&1 | $(SUMMARY) count -dir $(RESULTS) -name vectors
 
 ## vectors: regenerate the conformance vectors (deterministic; see tests/vectors/README.md).
 vectors:
@@ -83,9 +94,12 @@ vectors:
 ## onnxruntime-node; `infergeth model import` converts them and `model run`
 ## gives the same bytes on every backend; the output agreement with
 ## onnxruntime is printed (tests/models/ortcheck; offline).
-test-onnx: tools build
+test-onnx: tools build $(SUMMARY)
 	node tests/models/ort/run.mjs smoke tests/models/*.onnx
-	$(GO) run ./tests/models/ortcheck -dir tests/models -bin $(BIN)
+	@mkdir -p $(RESULTS)
+	$(GO) run ./tests/models/ortcheck -dir tests/models -bin $(BIN) > $(RESULTS)/onnx-agreement.md
+	@$(SUMMARY) table -dir $(RESULTS) -name onnx $(RESULTS)/onnx-agreement.md
+	@echo "ONNX output agreement with onnxruntime: $(RESULTS)/onnx-agreement.md (make bench puts it in docs/benchmarks.md)"
 
 ## models: regenerate tests/models/*.onnx (deterministic; about a minute of training).
 models:

@@ -9,6 +9,12 @@
 //   node contracts/build.js --check   fail if the committed artifact differs
 //                                      from a fresh build (`make contracts-check`)
 //
+// It also writes contracts/artifacts/InferenceErrors.json: the ABI of every
+// custom error of the precompile (IInference.sol), the registry
+// (IModelRegistry.sol) and the SDK's codec (TensorCodec.sol), one array that
+// ethers (`new Interface(errors)`) and viem (`decodeErrorResult`) take as is,
+// and that the node embeds to name a reverted call's error in its message.
+//
 // The build is deterministic: fixed compiler and settings, no metadata hash
 // in the bytecode, sources read from this folder only. It also refuses a
 // registry whose storage layout differs from the one the precompile and
@@ -22,6 +28,9 @@ const path = require('path');
 const here = __dirname;
 const tools = path.join(here, '..', 'tests', 'tools', 'node_modules');
 const artifactPath = path.join(here, 'artifacts', 'ModelRegistry.json');
+const errorsPath = path.join(here, 'artifacts', 'InferenceErrors.json');
+// The sources whose custom errors reach a dApp's callers.
+const errorSources = ['src/IInference.sol', 'src/IModelRegistry.sol', 'src/TensorCodec.sol'];
 const source = 'src/ModelRegistry.sol';
 const contract = 'ModelRegistry';
 
@@ -60,6 +69,48 @@ function load(mod) {
   }
 }
 
+// Imports resolve inside this folder only.
+function findImport(p) {
+  const file = path.resolve(here, p);
+  if (!file.startsWith(here + path.sep)) return { error: `import outside contracts/: ${p}` };
+  try {
+    return { contents: fs.readFileSync(file, 'utf8') };
+  } catch (err) {
+    return { error: err.message };
+  }
+}
+
+function compile(solc, input) {
+  const out = JSON.parse(solc.compile(JSON.stringify(input), { import: findImport }));
+  const errors = (out.errors || []).filter((e) => e.severity === 'error');
+  for (const e of out.errors || []) process.stderr.write(e.formattedMessage + '\n');
+  if (errors.length > 0) fail('compilation failed');
+  return out;
+}
+
+// buildErrors returns the errors ABI: each custom error declared in
+// errorSources, once, sorted by signature.
+function buildErrors(solc) {
+  const sources = {};
+  for (const s of errorSources) sources[s] = { content: fs.readFileSync(path.join(here, s), 'utf8') };
+  const out = compile(solc, {
+    language: 'Solidity',
+    sources,
+    settings: { evmVersion: settings.evmVersion, outputSelection: { '*': { '*': ['abi'] } } },
+  });
+  const bySig = new Map();
+  for (const s of errorSources) {
+    for (const c of Object.values(out.contracts[s] || {})) {
+      for (const e of c.abi.filter((x) => x.type === 'error')) {
+        const sig = `${e.name}(${e.inputs.map((i) => i.type).join(',')})`;
+        bySig.set(sig, e);
+      }
+    }
+  }
+  const sorted = [...bySig.keys()].sort().map((k) => bySig.get(k));
+  return JSON.stringify(sorted, null, 2) + '\n';
+}
+
 function build() {
   const solc = load('solc');
   const { keccak256 } = load('js-sha3');
@@ -68,20 +119,7 @@ function build() {
     sources: { [source]: { content: fs.readFileSync(path.join(here, source), 'utf8') } },
     settings,
   };
-  // Imports resolve inside this folder only.
-  const findImport = (p) => {
-    const file = path.resolve(here, p);
-    if (!file.startsWith(here + path.sep)) return { error: `import outside contracts/: ${p}` };
-    try {
-      return { contents: fs.readFileSync(file, 'utf8') };
-    } catch (err) {
-      return { error: err.message };
-    }
-  };
-  const out = JSON.parse(solc.compile(JSON.stringify(input), { import: findImport }));
-  const errors = (out.errors || []).filter((e) => e.severity === 'error');
-  for (const e of out.errors || []) process.stderr.write(e.formattedMessage + '\n');
-  if (errors.length > 0) fail('compilation failed');
+  const out = compile(solc, input);
   const c = out.contracts[source][contract];
 
   if (c.abi.some((e) => e.type === 'constructor')) fail(`${contract} has a constructor; genesis deploys runtime code only`);
@@ -106,30 +144,36 @@ function build() {
     runtimeBytecode: '0x' + runtime,
     abi: c.abi,
   };
-  return JSON.stringify(artifact, null, 2) + '\n';
+  return {
+    [artifactPath]: JSON.stringify(artifact, null, 2) + '\n',
+    [errorsPath]: buildErrors(solc),
+  };
 }
 
 function main() {
   const args = process.argv.slice(2);
   const check = args.includes('--check');
   if (args.some((a) => a !== '--check')) fail('usage: node contracts/build.js [--check]');
-  const fresh = build();
-  if (check) {
-    let committed = '';
-    try {
-      committed = fs.readFileSync(artifactPath, 'utf8');
-    } catch (err) {
-      fail(`${path.relative(process.cwd(), artifactPath)} is missing: run make contracts`);
+  const built = build();
+  for (const [file, fresh] of Object.entries(built)) {
+    const name = path.relative(process.cwd(), file);
+    if (check) {
+      let committed = '';
+      try {
+        committed = fs.readFileSync(file, 'utf8');
+      } catch (err) {
+        fail(`${name} is missing: run make contracts`);
+      }
+      if (committed !== fresh) {
+        fail(`${name} is stale relative to contracts/src: run make contracts (and commit the artifact)`);
+      }
+      process.stdout.write(`${name} is up to date\n`);
+      continue;
     }
-    if (committed !== fresh) {
-      fail(`${path.relative(process.cwd(), artifactPath)} is stale relative to contracts/src: run make contracts (and commit the artifact)`);
-    }
-    process.stdout.write(`${path.relative(process.cwd(), artifactPath)} is up to date\n`);
-    return;
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.writeFileSync(file, fresh);
+    process.stdout.write(`wrote ${name}\n`);
   }
-  fs.mkdirSync(path.dirname(artifactPath), { recursive: true });
-  fs.writeFileSync(artifactPath, fresh);
-  process.stdout.write(`wrote ${path.relative(process.cwd(), artifactPath)}\n`);
 }
 
 main();

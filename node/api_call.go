@@ -124,7 +124,9 @@ func (n *Node) run(ctx context.Context, env *callEnv, msg *gethcore.Message, hoo
 }
 
 // revertError is geth's answer to a reverted call: code 3, the revert data
-// as error data, the decoded reason in the message.
+// as error data, the decoded reason in the message (geth's Error(string) and
+// Panic(uint256), and the custom errors of the precompile, the registry and
+// the SDK: describeCustomError).
 type revertError struct {
 	error
 	data string
@@ -137,6 +139,8 @@ func newRevertError(revert []byte) *revertError {
 	err := gethvm.ErrExecutionReverted
 	if reason, unpackErr := abi.UnpackRevert(revert); unpackErr == nil {
 		err = fmt.Errorf("%w: %v", gethvm.ErrExecutionReverted, reason)
+	} else if desc, ok := describeCustomError(revert); ok {
+		err = fmt.Errorf("%w: %s", gethvm.ErrExecutionReverted, desc)
 	}
 	return &revertError{error: err, data: hexutil.Encode(revert)}
 }

@@ -21,8 +21,10 @@ type inferenceAPI struct {
 	pre *vm.Inference
 }
 
-// ModelInfo is inference_modelInfo: a registered model's sizes, cost, gas,
-// freshness requirements, owner and metadata, and how this node runs it.
+// ModelInfo is inference_modelInfo: a registered model's sizes, cost, gas
+// (gas: what infer charges; modelGas: the model's own), freshness
+// requirements, each input and output tensor's byte offset, dtype, shape and
+// zero point, owner, and how this node runs it.
 func (api *inferenceAPI) ModelInfo(id common.Hash, block *rpc.BlockNumberOrHash) (map[string]any, error) {
 	st, _, err := api.n.stateAt(orLatest(block))
 	if err != nil {
@@ -40,7 +42,7 @@ func (api *inferenceAPI) ModelInfo(id common.Hash, block *rpc.BlockNumberOrHash)
 		"id": d.ID, "manifest": d.Manifest, "chunks": d.Chunks, "size": d.Size,
 		"inputBytes": d.InputBytes, "outputBytes": d.OutputBytes, "inputElements": d.InputElements,
 		"gas": hexutil.Uint64(d.CallGas), "modelGas": hexutil.Uint64(d.Gas), "cost": d.Cost,
-		"freshness": d.Freshness, "backend": d.Backend, "cached": d.Cached, "owner": owner,
+		"freshness": d.Freshness, "inputs": d.Inputs, "outputs": d.Outputs, "backend": d.Backend, "cached": d.Cached, "owner": owner,
 	}, st.Error()
 }
 

@@ -450,8 +450,11 @@ type Description struct {
 	CallGas       uint64                `json:"callGas"` // what infer charges
 	Cost          inference.Cost        `json:"cost"`
 	Freshness     []inference.Freshness `json:"freshness"`
-	Backend       string                `json:"backend"`
-	Cached        bool                  `json:"cached"`
+	// Inputs and Outputs say where each tensor sits in the call's bytes.
+	Inputs  []inference.TensorLayout `json:"inputs"`
+	Outputs []inference.TensorLayout `json:"outputs"`
+	Backend string                   `json:"backend"`
+	Cached  bool                     `json:"cached"`
 }
 
 // Describe loads model id from state (through the cache) and describes it;
@@ -477,6 +480,7 @@ func (p *Inference) Describe(state StateReader, id common.Hash) (*Description, b
 		ID: id, Manifest: sm.manifest, Chunks: len(sm.chunks), Size: info.Size, InputBytes: info.InputBytes,
 		OutputBytes: info.OutputBytes, InputElements: info.InputElements, Gas: info.Gas,
 		CallGas: addGas(params.InferenceCallGas+info.Gas, excessChunkGas(state, sm.manifest, info)), Cost: prep.Model.Cost(), Freshness: fresh,
+		Inputs: prep.Model.InputLayout(), Outputs: prep.Model.OutputLayout(),
 		Backend: prep.Backend, Cached: cached,
 	}, true, nil
 }

@@ -70,7 +70,8 @@ func inferenceGenesis(models []devnetModel) core.InferenceGenesis {
 	return g
 }
 
-// printModels lists the genesis models and shows how to call one with cast.
+// printModels lists the genesis models, their tensors' layout and gas, and
+// shows how to call one with cast.
 func printModels(w io.Writer, models []devnetModel, rpcURL string) {
 	if len(models) == 0 {
 		return
@@ -79,11 +80,24 @@ func printModels(w io.Writer, models []devnetModel, rpcURL string) {
 	fmt.Fprintln(w, "==================")
 	for _, m := range models {
 		id := inference.ID(m.raw)
-		fmt.Fprintf(w, "%-12s 0x%x\n             %s; %d gas per call\n", m.name, id[:], m.description, params.InferenceCallGas+m.model.Cost().Gas())
+		fmt.Fprintf(w, "%-12s 0x%x\n             %s; %s\n             in: %s  out: %s (dtype[shape]@byte offset)\n",
+			m.name, id[:], m.description, gasSummary(m.model.Cost().Gas()),
+			inference.LayoutString(m.model.InputLayout()), inference.LayoutString(m.model.OutputLayout()))
 	}
 	first := models[0]
 	id := inference.ID(first.raw)
 	example := strings.Repeat("01", first.model.InputBytes())
-	fmt.Fprintf(w, "\nTry it:\n  cast call %s \"infer(bytes32,bytes)(bytes)\" 0x%x 0x%s --rpc-url %s\n\n",
-		params.InferencePrecompileAddress.Hex(), id[:], example, rpcURL)
+	fmt.Fprintf(w, "\nTry it (foundry's cast; in the infergeth repository `make devnet` installed it):\n  %s call %s \"infer(bytes32,bytes)(bytes)\" 0x%x 0x%s --rpc-url %s\n\n",
+		repoCast, params.InferencePrecompileAddress.Hex(), id[:], example, rpcURL)
+}
+
+// repoCast is foundry's cast as `make tools` (and so `make devnet`) installs
+// it in the repository.
+const repoCast = "tests/tools/node_modules/.bin/cast"
+
+// gasSummary names a model's gas figures the same way everywhere (devnet,
+// model import, model register): the model's own gas, from its cost, and
+// what a call of infer charges, which quote() and inference_quote return.
+func gasSummary(modelGas uint64) string {
+	return fmt.Sprintf("infer charges %d gas (model gas %d + %d per call)", params.InferenceCallGas+modelGas, modelGas, params.InferenceCallGas)
 }

@@ -88,6 +88,9 @@ type tensorJSON struct {
 	Shape     []int  `json:"shape"`
 	ZeroPoint int32  `json:"zeroPoint"`
 	Bytes     int    `json:"bytes"`
+	// Offset is where an input or output tensor starts in the call's bytes
+	// (inference.TensorLayout); absent for the ops' tensors.
+	Offset *int `json:"offset,omitempty"`
 }
 
 type opJSON struct {
@@ -136,12 +139,17 @@ func describeModel(m *inference.Model, raw []byte) modelJSON {
 	if out.Freshness == nil {
 		out.Freshness = []inference.Freshness{}
 	}
-	for _, t := range m.Inputs {
-		out.Inputs = append(out.Inputs, tj(t))
+	withOffsets := func(tensors []int, layout []inference.TensorLayout) []tensorJSON {
+		var list []tensorJSON
+		for i, t := range tensors {
+			j := tj(t)
+			j.Offset = &layout[i].Offset
+			list = append(list, j)
+		}
+		return list
 	}
-	for _, t := range m.Outputs {
-		out.Outputs = append(out.Outputs, tj(t))
-	}
+	out.Inputs = withOffsets(m.Inputs, m.InputLayout())
+	out.Outputs = withOffsets(m.Outputs, m.OutputLayout())
 	for i := range m.Tensors {
 		if m.Tensors[i].Kind == inference.Constant {
 			out.ConstantBytes += len(m.Tensors[i].Data)

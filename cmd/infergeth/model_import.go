@@ -137,7 +137,7 @@ Flags:
 		}{pos[0], *out, "0x" + hex.EncodeToString(id[:]), len(res.Bytes), res.Model.Cost().Gas(), res.Report, gap})
 	}
 	printImportReport(stdout, pos[0], *out, res, gap, source)
-	fmt.Fprintf(stdout, "\nwrote %s: %d bytes, id 0x%x, %d nodes, gas %d\n", *out, len(res.Bytes), id[:], len(res.Model.Nodes), res.Model.Cost().Gas())
+	fmt.Fprintf(stdout, "\nwrote %s: %d bytes, id 0x%x, %d nodes; %s\n", *out, len(res.Bytes), id[:], len(res.Model.Nodes), gasSummary(res.Model.Cost().Gas()))
 	return nil
 }
 

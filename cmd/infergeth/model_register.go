@@ -54,7 +54,13 @@ Flags:`)
 	if err != nil {
 		return errUsage
 	}
-	if len(pos) != 1 || *keyHex == "" {
+	switch {
+	case len(pos) != 1:
+		fmt.Fprintf(stderr, "model register: want one model FILE, got %d arguments\n\n", len(pos))
+		fs.Usage()
+		return errUsage
+	case *keyHex == "":
+		fmt.Fprint(stderr, "model register: --key is required (the private key of the account that pays for the upload and owns the model)\n\n")
 		fs.Usage()
 		return errUsage
 	}
@@ -80,12 +86,15 @@ Flags:`)
 	if r.abi, err = abi.JSON(strings.NewReader(registryABI)); err != nil {
 		return err
 	}
-	id, err := r.register(ctx, raw, *chunkSize, *metadata)
+	id, already, err := r.register(ctx, raw, *chunkSize, *metadata)
 	if err != nil {
 		return err
 	}
-	c := m.Cost()
-	fmt.Fprintf(stdout, "registered model: %d bytes, input %d bytes, output %d bytes, %d gas per call\n", len(raw), m.InputBytes(), m.OutputBytes(), params.InferenceCallGas+c.Gas())
+	what := "registered model"
+	if already {
+		what = "already registered (nothing sent)"
+	}
+	fmt.Fprintf(stdout, "%s: %d bytes, input %d bytes, output %d bytes; %s\n", what, len(raw), m.InputBytes(), m.OutputBytes(), gasSummary(m.Cost().Gas()))
 	fmt.Fprintf(stdout, "0x%x\n", id[:])
 	return nil
 }
@@ -102,20 +111,35 @@ type registrar struct {
 	quiet  bool
 }
 
-func (r *registrar) register(ctx context.Context, raw []byte, chunkSize int, metadata string) (inference.ModelID, error) {
+// register uploads and registers raw; already is true when the chain had
+// the model before (then nothing is sent).
+func (r *registrar) register(ctx context.Context, raw []byte, chunkSize int, metadata string) (id inference.ModelID, already bool, err error) {
+	id, err = r.registerNew(ctx, raw, chunkSize, metadata)
+	if errors.Is(err, errAlreadyRegistered) {
+		return id, true, nil
+	}
+	return id, false, err
+}
+
+var errAlreadyRegistered = errors.New("already registered")
+
+func (r *registrar) registerNew(ctx context.Context, raw []byte, chunkSize int, metadata string) (inference.ModelID, error) {
 	id := inference.ID(raw)
 	var err error
 	if r.chain, err = r.client.ChainID(ctx); err != nil {
 		return id, fmt.Errorf("eth_chainId: %w", err)
 	}
-	if code, err := r.client.CodeAt(ctx, params.ModelRegistryAddress, nil); err != nil || len(code) == 0 {
-		return id, fmt.Errorf("no model registry at %s on this chain (is it an infergeth node?): %v", params.ModelRegistryAddress, err)
+	code, err := r.client.CodeAt(ctx, params.ModelRegistryAddress, nil)
+	if err != nil {
+		return id, fmt.Errorf("reading the model registry's code at %s: %w", params.ModelRegistryAddress, err)
+	}
+	if len(code) == 0 {
+		return id, fmt.Errorf("no model registry at %s on this chain: is it an infergeth node?", params.ModelRegistryAddress)
 	}
 	if done, err := r.isRegistered(ctx, id); err != nil {
 		return id, err
 	} else if done {
-		fmt.Fprintf(r.stderr, "model 0x%x is already registered\n", id[:])
-		return id, nil
+		return id, errAlreadyRegistered
 	}
 	if r.nonce, err = r.client.PendingNonceAt(ctx, r.from); err != nil {
 		return id, fmt.Errorf("nonce of %s: %w", r.from, err)

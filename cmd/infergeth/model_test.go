@@ -38,6 +38,10 @@ func TestModelInspectJSON(t *testing.T) {
 	if id := got["id"].(string); !strings.HasPrefix(id, "0x") || len(id) != 66 {
 		t.Errorf("id %q", id)
 	}
+	// The class tensor starts after the ten int8 logits (inference.TensorLayout).
+	if outs := got["outputs"].([]any); len(outs) != 2 || outs[1].(map[string]any)["offset"] != float64(10) {
+		t.Errorf("outputs %v: want the second at offset 10", got["outputs"])
+	}
 	if n := len(got["ops"].([]any)); n != 4 {
 		t.Errorf("%d ops, want 4 (3 FullyConnected, 1 ArgMax)", n)
 	}

@@ -8,28 +8,22 @@ import {ToyPriceFeed} from "../examples/trading/ToyPriceFeed.sol";
 import {SignalTrader} from "../examples/trading/SignalTrader.sol";
 import {RiskOracle} from "../examples/classifier/RiskOracle.sol";
 import {ScreenedToken} from "../examples/classifier/ScreenedToken.sol";
-
-/// The cheatcodes a deploy script needs (forge-std's Vm, reduced).
-interface ScriptVm {
-    function startBroadcast() external;
-    function stopBroadcast() external;
-    function envOr(string calldata name, bytes32 defaultValue) external view returns (bytes32);
-}
+import {InferenceScript} from "../src/forge/InferenceScript.sol";
 
 /// Deploys both example dApps to a running chain (README.md):
 ///
 ///   forge script script/DeployExamples.s.sol:DeployExamples \
-///     --rpc-url http://127.0.0.1:8545 --private-key $KEY --broadcast --skip-simulation
+///     --rpc-url http://127.0.0.1:8545 --private-key $KEY --broadcast
 ///
 /// The trading example: TOY and USD tokens, a pool seeded at $100, a
 /// ToyPriceFeed at $100 and a SignalTrader (owned by the key) holding
 /// 1,000 TOY and 100,000 USD. The classifier: a RiskOracle (reporter: the
 /// key) and a ScreenedToken with 1,000 SCR minted to the key. The models are
 /// SIGNAL_MODEL_ID and FRAUD_MODEL_ID unless the environment says otherwise;
-/// they must be registered on the chain before the dApps are used.
-contract DeployExamples {
-    ScriptVm constant vm = ScriptVm(address(uint160(uint256(keccak256("hevm cheat code")))));
-
+/// they must be registered on the chain before the dApps are used: the
+/// script asks the chain's precompile whether the signal model fits the
+/// trader (InferenceScript answers model calls during forge's simulation).
+contract DeployExamples is InferenceScript {
     function run()
         external
         returns (SignalTrader trader, ToyPriceFeed feed, ToyAMM amm, ScreenedToken token, RiskOracle oracle)
@@ -46,6 +40,7 @@ contract DeployExamples {
         feed = new ToyPriceFeed(8, "TOY / USD");
         feed.update(100e8);
         trader = new SignalTrader(signal, feed, amm, 300, 1_000e18, 10e18);
+        require(trader.modelFits(), "DeployExamples: the signal model is not registered with the trader's shape");
         toy.mint(address(trader), 1_000e18);
         usd.mint(address(trader), 100_000e18);
 

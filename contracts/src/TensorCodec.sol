@@ -125,6 +125,37 @@ library TensorCodec {
         }
     }
 
+    // ---- reading by byte offset (mixed-type outputs) ----
+
+    /// The int8 at byte `off`.
+    function int8AtByte(bytes memory b, uint256 off) internal pure returns (int8) {
+        _checkBytes(b, off, 1);
+        return int8(uint8(b[off]));
+    }
+
+    /// The little-endian int16 at bytes `off`, `off+1`.
+    function int16AtByte(bytes memory b, uint256 off) internal pure returns (int16) {
+        _checkBytes(b, off, 2);
+        return int16(uint16(_load(b, off, 2)));
+    }
+
+    /// The little-endian int32 at bytes `off` to `off+3`: e.g. the demo MLP's
+    /// class, an int32 tensor at byte 10 after ten int8 logits.
+    function int32AtByte(bytes memory b, uint256 off) internal pure returns (int32) {
+        _checkBytes(b, off, 4);
+        return int32(uint32(_load(b, off, 4)));
+    }
+
+    /// The index (from 0) of the first largest of the `count` int8 elements
+    /// starting at byte `off`: argmax of one int8 tensor inside an output.
+    function argmaxInt8(bytes memory b, uint256 off, uint256 count) internal pure returns (uint256 best) {
+        if (count == 0) revert EmptyTensor();
+        _checkBytes(b, off, count);
+        for (uint256 i = 1; i < count; i++) {
+            if (int8(uint8(b[off + i])) > int8(uint8(b[off + best]))) best = i;
+        }
+    }
+
     // ---- numbers ----
 
     /// `value` as int8, or ValueOutOfRange.
@@ -158,6 +189,10 @@ library TensorCodec {
 
     function _check(bytes memory b, uint256 index, uint256 width) private pure {
         if (index >= b.length / width) revert IndexOutOfRange(index, b.length);
+    }
+
+    function _checkBytes(bytes memory b, uint256 off, uint256 width) private pure {
+        if (off > b.length || width > b.length - off) revert IndexOutOfRange(off, b.length);
     }
 
     /// Writes the low `width` bytes of `v` little-endian at byte `off`.

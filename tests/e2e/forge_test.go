@@ -12,8 +12,9 @@ import (
 
 // TestForgeScript deploys with `forge script --broadcast`, the way dApp
 // projects deploy, then checks the chain with cast. The second run passes
-// --skip-simulation, which scripts that call infergeth's precompiles need
-// (forge simulates on its own EVM, which has none; see README.md).
+// --skip-simulation, which a script needs when one of its transactions
+// itself calls a model (forge's on-chain simulation has no precompile; see
+// README.md and starter_test.go).
 func TestForgeScript(t *testing.T) {
 	n := startNode(t)
 	for _, tc := range []struct {

@@ -178,7 +178,12 @@ func run(t *testing.T, dir string, env []string, name string, args ...string) st
 
 // tryRun is run without failing the test.
 func tryRun(dir string, env []string, name string, args ...string) (string, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), commandTimeout)
+	return tryRunFor(commandTimeout, dir, env, name, args...)
+}
+
+// tryRunFor is tryRun with its own time bound (a compilation from scratch).
+func tryRunFor(timeout time.Duration, dir string, env []string, name string, args ...string) (string, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, name, args...)
 	cmd.Dir = dir
@@ -188,7 +193,7 @@ func tryRun(dir string, env []string, name string, args ...string) (string, erro
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Run()
 	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-		err = fmt.Errorf("timed out after %v", commandTimeout)
+		err = fmt.Errorf("timed out after %v", timeout)
 	}
 	if err != nil {
 		return stdout.String(), fmt.Errorf("%s %s: %w\nstdout:\n%s\nstderr:\n%s",

@@ -20,6 +20,9 @@ func TestJS(t *testing.T) {
 	}
 	for _, file := range files {
 		t.Run(filepath.Base(file), func(t *testing.T) {
+			if infergethOnly[filepath.Base(file)] && setup.kind != "infergeth" {
+				t.Skip("the inference precompile exists only on infergeth")
+			}
 			n := startNode(t)
 			env := append(os.Environ(),
 				"RPC_URL="+n.URL,
@@ -39,6 +42,9 @@ func TestJS(t *testing.T) {
 		})
 	}
 }
+
+// infergethOnly are the files that need the inference precompile.
+var infergethOnly = map[string]bool{"errors.test.js": true}
 
 var summaryLine = regexp.MustCompile(`(?m)^\S+ (tests|pass|fail|cancelled|skipped|todo) (\d+)$`)
 
