@@ -50,10 +50,12 @@ test-e2e: tools build
 ## contracts/artifacts/ModelRegistry.json, with the pinned solc-js (deterministic).
 contracts: tools
 	node contracts/build.js
+	node contracts/build-l1.js
 
 ## contracts-check: fail if the committed registry artifact is stale (run make contracts).
 contracts-check: tools
 	node contracts/build.js --check
+	node contracts/build-l1.js --check
 
 ## test-contracts: the forge tests of the Solidity SDK, the registry and the example dApps (offline).
 test-contracts: tools contracts-check
