@@ -3,9 +3,11 @@ package l1
 import (
 	"encoding/json"
 	"fmt"
+	"math/big"
 	"os"
 
 	gethcore "github.com/ethereum/go-ethereum/core"
+	"github.com/ethereum/go-ethereum/core/types"
 
 	"github.com/infergeth/infergeth/params"
 )
@@ -21,7 +23,17 @@ type GenesisFile struct {
 
 // WriteGenesisFile writes chain and genesis to path.
 func WriteGenesisFile(path string, chain *params.ChainConfig, genesis *gethcore.Genesis) error {
-	enc, err := json.Marshal(GenesisFile{Chain: chain, Genesis: genesis})
+	// geth's genesis JSON requires a balance in every account; predeploys
+	// leave it nil (zero). Fill it on a copy: the state is the same.
+	g := *genesis
+	g.Alloc = make(types.GenesisAlloc, len(genesis.Alloc))
+	for addr, acct := range genesis.Alloc {
+		if acct.Balance == nil {
+			acct.Balance = new(big.Int)
+		}
+		g.Alloc[addr] = acct
+	}
+	enc, err := json.Marshal(GenesisFile{Chain: chain, Genesis: &g})
 	if err != nil {
 		return fmt.Errorf("encode L2 genesis: %w", err)
 	}
