@@ -43,8 +43,9 @@ test-statetest: build
 ## test-e2e: real clients (cast, forge, ethers, viem) against a devnet the test
 ## starts on 127.0.0.1; E2E_NODE=anvil runs the same tests against anvil.
 test-e2e: tools build
-	$(GO) vet -tags e2e ./tests/e2e/
+	$(GO) vet -tags e2e ./tests/e2e/ ./tests/l1/
 	INFERGETH_BIN=$(abspath $(BIN)) $(GO) test -tags e2e -count=1 -timeout 3m ./tests/e2e/
+	INFERGETH_BIN=$(abspath $(BIN)) $(GO) test -tags e2e -count=1 -timeout 4m ./tests/l1/
 
 ## contracts: rebuild the model registry's genesis artifact,
 ## contracts/artifacts/ModelRegistry.json, with the pinned solc-js (deterministic).
@@ -94,6 +95,7 @@ fuzz:
 	$(GO) test ./inference/onnx/ -run '^$$' -fuzz '^FuzzImport$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./vm/ -run '^$$' -fuzz '^FuzzInferenceCalldata$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./node/ -run '^$$' -fuzz '^FuzzParseFastCall$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./l1/batch/ -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME)
 
 bench: build
 	./tests/bench/run.sh

@@ -56,6 +56,10 @@ func (r *Reader) NextL2() uint64 { return r.nextL2 }
 // L1Next is the next L1 block to read.
 func (r *Reader) L1Next() uint64 { return r.next }
 
+// Incomplete counts the channels with frames on the L1 that are not (yet)
+// complete.
+func (r *Reader) Incomplete() int { return len(r.bank.channels) }
+
 // Skips returns what was refused so far, in L1 order.
 func (r *Reader) Skips() []Skip { return r.skips }
 
