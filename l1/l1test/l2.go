@@ -57,13 +57,32 @@ type L2 struct {
 	Model common.Hash
 	Input []byte
 
+	// Users are the funded accounts; Users[0] is UserKey.
+	Users []*ecdsa.PrivateKey
+
 	signer types.Signer
-	nonce  uint64
+	nonces []uint64
 }
 
 // NewL2 makes a chain with a funded UserKey, the cnn vector model and the
 // recorder contract, executing on the reference backend.
-func NewL2() (*L2, error) {
+func NewL2() (*L2, error) { return NewL2Users(1) }
+
+// NewL2Users is NewL2 with n funded users (UserKey, then keys derived from
+// their index).
+func NewL2Users(n int) (*L2, error) {
+	users := []*ecdsa.PrivateKey{UserKey}
+	for i := 1; i < n; i++ {
+		k, err := crypto.ToECDSA(crypto.Keccak256([]byte(fmt.Sprintf("l1test user %d", i))))
+		if err != nil {
+			return nil, err
+		}
+		users = append(users, k)
+	}
+	funded := make([]common.Address, len(users))
+	for i, k := range users {
+		funded[i] = crypto.PubkeyToAddress(k.PublicKey)
+	}
 	_, file, _, _ := runtime.Caller(0)
 	dir := filepath.Join(filepath.Dir(file), "..", "..", "tests", "vectors", "cnn")
 	raw, err := os.ReadFile(filepath.Join(dir, "model.bin"))
@@ -80,7 +99,7 @@ func NewL2() (*L2, error) {
 	}
 	config := params.DevnetConfig(params.DevnetChainID)
 	spec := core.GenesisSpec{
-		Config: config, Funded: []common.Address{crypto.PubkeyToAddress(UserKey.PublicKey)}, Balance: new(big.Int).Mul(big.NewInt(1e18), big.NewInt(1000)),
+		Config: config, Funded: funded, Balance: new(big.Int).Mul(big.NewInt(1e18), big.NewInt(1000)),
 		GasLimit: 30_000_000, BaseFee: big.NewInt(1e9), Timestamp: 1_700_000_000,
 		Predeploys: append(core.StandardPredeploys(),
 			core.InferenceGenesis{Models: []core.GenesisModel{{Bytes: raw, Metadata: "cnn"}}}.Predeploy(),
@@ -92,7 +111,7 @@ func NewL2() (*L2, error) {
 	if err != nil {
 		return nil, err
 	}
-	l := &L2{Config: config, Genesis: g, Model: common.Hash(inference.ID(raw)), Input: input}
+	l := &L2{Config: config, Genesis: g, Model: common.Hash(inference.ID(raw)), Input: input, Users: users, nonces: make([]uint64, len(users))}
 	chain, exec, err := OpenVerifierChain(config, g, &l.Tamper)
 	if err != nil {
 		return nil, err
@@ -153,24 +172,28 @@ func (p *tamperedProgram) Run(input []byte) ([]byte, error) {
 
 // Transfer is a signed value transfer from UserKey.
 func (l *L2) Transfer(to common.Address, wei int64) *types.Transaction {
-	return l.sign(&to, big.NewInt(wei), nil, 21000)
+	return l.SignFrom(0, &to, big.NewInt(wei), nil, 21000)
 }
 
 // InferenceTx calls the recorder with the model and its input: the answer
 // lands in the recorder's storage.
 func (l *L2) InferenceTx() *types.Transaction {
 	to := RecorderAddress
-	return l.sign(&to, nil, inferCalldata(l.Model, l.Input), 2_000_000)
+	return l.SignFrom(0, &to, nil, l.InferenceCalldata(l.Input), 2_000_000)
 }
 
-func (l *L2) sign(to *common.Address, value *big.Int, data []byte, gas uint64) *types.Transaction {
+// InferenceCalldata calls the model with input (through the recorder).
+func (l *L2) InferenceCalldata(input []byte) []byte { return inferCalldata(l.Model, input) }
+
+// SignFrom signs a transaction from Users[user] with the next nonce.
+func (l *L2) SignFrom(user int, to *common.Address, value *big.Int, data []byte, gas uint64) *types.Transaction {
 	if value == nil {
 		value = new(big.Int)
 	}
-	tx := types.MustSignNewTx(UserKey, l.signer, &types.DynamicFeeTx{
-		ChainID: l.Config.ChainID(), Nonce: l.nonce, GasTipCap: big.NewInt(1e9), GasFeeCap: big.NewInt(50e9), Gas: gas, To: to, Value: value, Data: data,
+	tx := types.MustSignNewTx(l.Users[user], l.signer, &types.DynamicFeeTx{
+		ChainID: l.Config.ChainID(), Nonce: l.nonces[user], GasTipCap: big.NewInt(1e9), GasFeeCap: big.NewInt(50e9), Gas: gas, To: to, Value: value, Data: data,
 	})
-	l.nonce++
+	l.nonces[user]++
 	return tx
 }
 
