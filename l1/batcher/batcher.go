@@ -25,6 +25,7 @@ import (
 	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/crypto"
 
+	"github.com/infergeth/infergeth/core"
 	"github.com/infergeth/infergeth/l1"
 	"github.com/infergeth/infergeth/l1/batch"
 	"github.com/infergeth/infergeth/l1/derive"
@@ -43,6 +44,9 @@ type Chain interface {
 	// the parent's root after a devnet state edit, which the L1 cannot
 	// carry.
 	PreStateRoot(block *types.Block) (common.Hash, error)
+	// Senders knows the transactions sent for an impersonated account
+	// (devnet), whose placeholder signatures no verifier can recover.
+	Senders() *core.Senders
 }
 
 // Config configures the batcher and the proposer.
@@ -77,6 +81,7 @@ type Batcher struct {
 	batches, outputs *submit.Sender
 
 	posted   atomic.Uint64 // last L2 block in a complete channel on the L1
+	tip      common.Hash   // hash of the block at posted (run goroutine only)
 	proposed atomic.Uint64 // last L2 block with an output on the L1
 }
 
@@ -209,6 +214,7 @@ func (b *Batcher) Resume(ctx context.Context) error {
 		return err
 	}
 	b.posted.Store(r.NextL2() - 1)
+	b.tip = b.chain.BlockByNumber(b.Posted()).Hash()
 	b.proposed.Store(next - b.settings.Interval)
 	b.log.Info("l1 batcher resumed", "posted", b.Posted(), "proposed", b.Proposed(), "l1Head", head)
 	return nil
@@ -217,6 +223,9 @@ func (b *Batcher) Resume(ctx context.Context) error {
 // Step posts what is finalized and not yet posted, then the outputs due.
 func (b *Batcher) Step(ctx context.Context) error {
 	head, _ := b.chain.Head()
+	if at := b.chain.BlockByNumber(b.Posted()); at == nil || at.Hash() != b.tip {
+		return fmt.Errorf("L2 block %d, already posted, is no longer on the chain (evm_revert?): the L1 cannot take it back", b.Posted())
+	}
 	for b.Posted() < head.NumberU64() {
 		last := min(head.NumberU64(), b.Posted()+uint64(b.cfg.MaxBlocks))
 		if err := b.postBlocks(ctx, b.Posted()+1, last); err != nil {
@@ -249,6 +258,11 @@ func (b *Batcher) postBlocks(ctx context.Context, first, last uint64) error {
 		if pre, err := b.chain.PreStateRoot(block); err != nil || pre != parent.Root() {
 			return fmt.Errorf("L2 block %d was built on an edited state (anvil_set*/hardhat_set*), which the L1 cannot carry", n)
 		}
+		for _, tx := range block.Transactions() {
+			if _, ok := b.chain.Senders().Recorded(tx.Hash()); ok {
+				return fmt.Errorf("L2 block %d holds transaction %s sent for an impersonated account, which no verifier can recover", n, tx.Hash())
+			}
+		}
 		blk, err := batch.FromBlock(b.rule, parent.Header(), block)
 		if err != nil {
 			return err
@@ -271,6 +285,7 @@ func (b *Batcher) postBlocks(ctx context.Context, first, last uint64) error {
 		}
 	}
 	b.posted.Store(last)
+	b.tip = parent.Hash()
 	b.log.Info("l1: posted L2 blocks", "first", first, "last", last, "frames", len(frames), "bytes", len(data))
 	return nil
 }
