@@ -11,6 +11,8 @@ import (
 	"fmt"
 	"log/slog"
 	"math/big"
+	"runtime"
+	"sync"
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/core/tracing"
@@ -172,6 +174,10 @@ func (v *rebuild) diverged(d *Divergence) {
 // with what this verifier computes; it stops where a block cannot be
 // executed at all.
 func (v *rebuild) batch(bt *batch.Batch) error {
+	txs, err := v.decode(bt)
+	if err != nil {
+		return err
+	}
 	for i := range bt.Blocks {
 		n := bt.First + uint64(i)
 		blk := &bt.Blocks[i]
@@ -185,18 +191,44 @@ func (v *rebuild) batch(bt *batch.Batch) error {
 		if i == 0 && head.Hash() != bt.ParentHash {
 			v.diverged(&Divergence{Block: head.NumberU64(), Reason: fmt.Sprintf("the sequencer's block hash is %s, re-executed %s", bt.ParentHash, head.Hash())})
 		}
-		if err := v.execute(head, n, blk); err != nil {
+		if err := v.execute(head, n, blk, txs[i]); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func (v *rebuild) execute(parent *types.Block, n uint64, blk *batch.Block) error {
-	txs, err := blk.Transactions()
-	if err != nil {
-		return err // decoding was checked with the batch
+// decode decodes the batch's transactions and recovers their senders on
+// every core at once (a pure function of each transaction, cached in it),
+// so that execution, which is sequential, does not wait on ecrecover.
+func (v *rebuild) decode(bt *batch.Batch) ([]types.Transactions, error) {
+	out := make([]types.Transactions, len(bt.Blocks))
+	var all types.Transactions
+	for i := range bt.Blocks {
+		txs, err := bt.Blocks[i].Transactions()
+		if err != nil {
+			return nil, err // decoding was checked with the batch
+		}
+		out[i] = txs
+		all = append(all, txs...)
 	}
+	signer := v.chain.Senders().Base()
+	var wg sync.WaitGroup
+	workers := runtime.GOMAXPROCS(0)
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			for i := w; i < len(all); i += workers {
+				types.Sender(signer, all[i]) // an invalid signature fails again, in order, at execution
+			}
+		}(w)
+	}
+	wg.Wait()
+	return out, nil
+}
+
+func (v *rebuild) execute(parent *types.Block, n uint64, blk *batch.Block, txs types.Transactions) error {
 	statedb, err := v.chain.StateAt(parent.Root())
 	if err != nil {
 		return err

@@ -214,7 +214,7 @@ func run(blocks, perBlock int, dump, inputKind string) error {
 	rate := float64(blocks) / replay.Seconds()
 	fmt.Println("| | L2 blocks per second | transactions per second |")
 	fmt.Println("| --- | ---: | ---: |")
-	fmt.Printf("| sequencer building and committing (reference backend, in memory) | %.1f | %.0f |\n", prod, prod*float64(perBlock))
+	fmt.Printf("| sequencer building and committing (reference backend, in memory; senders known from signing) | %.1f | %.0f |\n", prod, prod*float64(perBlock))
 	fmt.Printf("| verifier: read the L1, decode, re-execute, commit (same backend) | %.1f | %.0f |\n", rate, rate*float64(perBlock))
 	fmt.Println()
 	fmt.Printf("Replay runs at %.2fx the sequencer's building rate, and %.0fx a chain producing one such block per second; %d outputs checked, all agree.\n", rate/prod, rate, len(rep.Outputs))
