@@ -14,6 +14,7 @@ import (
 	"github.com/ethereum/go-ethereum/crypto"
 	"github.com/ethereum/go-ethereum/ethclient/simulated"
 
+	"github.com/infergeth/infergeth/core"
 	"github.com/infergeth/infergeth/l1"
 	"github.com/infergeth/infergeth/l1/batch"
 	"github.com/infergeth/infergeth/l1/batcher"
@@ -329,5 +330,32 @@ func TestResumeAfterCrashMidChannel(t *testing.T) {
 	third := f.batcher(200)
 	if third.Posted() != 9 || third.Proposed() != 9 {
 		t.Fatalf("third start at posted %d, proposed %d; want 9, 9", third.Posted(), third.Proposed())
+	}
+}
+
+// TestHeaderFieldsRoundTrip: blocks whose engine chose another coinbase,
+// gas limit, base fee, randomness or the parent's timestamp are posted
+// with those fields and rebuilt with the sequencer's exact block hashes.
+func TestHeaderFieldsRoundTrip(t *testing.T) {
+	f := newFixture(t, 5)
+	edits := []func(*core.BuildAttrs){
+		func(a *core.BuildAttrs) { a.Coinbase = common.HexToAddress("0xc0ffee") },
+		func(a *core.BuildAttrs) { a.GasLimit = 25_000_000 },
+		func(a *core.BuildAttrs) { a.BaseFee = big.NewInt(7) },
+		func(a *core.BuildAttrs) { a.Random = common.HexToHash("0x5eed") },
+		func(a *core.BuildAttrs) { a.Timestamp-- }, // same second as the parent
+	}
+	for _, edit := range edits {
+		if _, err := f.l2.MineWith(edit, f.l2.Transfer(common.HexToAddress("0x77"), 1)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b := f.batcher(0)
+	if err := b.Step(f.ctx); err != nil {
+		t.Fatal(err)
+	}
+	rep := f.verify()
+	if !rep.Agrees() || rep.Head != 5 || len(rep.Outputs) != 1 || rep.Outputs[0].BlockHash != f.l2.Chain.BlockByNumber(5).Hash() {
+		t.Fatalf("report: agrees %v head %d outputs %+v divergence %v", rep.Agrees(), rep.Head, rep.Outputs, rep.Divergence)
 	}
 }

@@ -200,8 +200,18 @@ func (l *L2) SignFrom(user int, to *common.Address, value *big.Int, data []byte,
 // Mine makes a block of txs on the head with the dev engine's rules and
 // commits it.
 func (l *L2) Mine(txs ...*types.Transaction) (*types.Block, error) {
+	return l.MineWith(nil, txs...)
+}
+
+// MineWith is Mine with the engine's choices edited first (another
+// engine's coinbase, gas limit, base fee or randomness).
+func (l *L2) MineWith(edit func(*core.BuildAttrs), txs ...*types.Transaction) (*types.Block, error) {
 	parent := l.Chain.HeadHeader()
-	built, err := l.Builder.Build(context.Background(), core.BuildAttrs{Timestamp: parent.Time + 1, Random: batch.DevRandom(parent)}, txs, nil)
+	attrs := core.BuildAttrs{Timestamp: parent.Time + 1, Random: batch.DevRandom(parent)}
+	if edit != nil {
+		edit(&attrs)
+	}
+	built, err := l.Builder.Build(context.Background(), attrs, txs, nil)
 	if err != nil {
 		return nil, err
 	}
