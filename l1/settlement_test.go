@@ -359,3 +359,31 @@ func TestHeaderFieldsRoundTrip(t *testing.T) {
 		t.Fatalf("report: agrees %v head %d outputs %+v divergence %v", rep.Agrees(), rep.Head, rep.Outputs, rep.Divergence)
 	}
 }
+
+// TestVerifierContinuesItsChain: a second run on the verifier's own chain
+// checks the blocks it has against the L1 and executes only the new ones.
+func TestVerifierContinuesItsChain(t *testing.T) {
+	f := newFixture(t, 2)
+	f.traffic(3)
+	b := f.batcher(0)
+	if err := b.Step(f.ctx); err != nil {
+		t.Fatal(err)
+	}
+	chain, exec, err := l1test.OpenVerifierChain(f.l2.Config, f.l2.Genesis, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := verifier.Config{Oracle: f.oracle, Inbox: f.set.Inbox, Batcher: f.set.Batcher}
+	first, err := verifier.Verify(f.ctx, f.l1.client, chain, exec, cfg)
+	if err != nil || !first.Agrees() || first.Executed != 3 {
+		t.Fatalf("first run: %+v, %v", first, err)
+	}
+	f.traffic(2)
+	if err := b.Step(f.ctx); err != nil {
+		t.Fatal(err)
+	}
+	second, err := verifier.Verify(f.ctx, f.l1.client, chain, exec, cfg)
+	if err != nil || !second.Agrees() || second.Executed != 2 || second.Head != 5 || len(second.Outputs) != 2 {
+		t.Fatalf("second run: executed %d head %d outputs %d agrees %v, %v", second.Executed, second.Head, len(second.Outputs), second.Agrees(), err)
+	}
+}
