@@ -288,6 +288,7 @@ func (v *rebuild) blame(parent *types.Block, header *types.Header, txs types.Tra
 		},
 	}
 	run := v.exec.Begin(context.Background(), types.CopyHeader(header), statedb, gethvm.Config{Tracer: hooks})
+	defer run.Finish() // releases the EVM; the result is not needed
 	for i, tx := range txs {
 		current = i
 		if _, err := run.Apply(tx); err != nil {
