@@ -243,13 +243,20 @@ func (b *Batcher) Step(ctx context.Context) error {
 	}
 }
 
-// postBlocks posts L2 blocks first..last as one channel.
+// maxChannelBatch bounds the batch RLP of one channel, below the format's
+// batch.MaxBatchBytes (a block alone is smaller: an L2 block's calldata is
+// bounded by its gas limit).
+const maxChannelBatch = batch.MaxBatchBytes * 3 / 4
+
+// postBlocks posts L2 blocks first..last (fewer when they are too large for
+// one channel) as one channel.
 func (b *Batcher) postBlocks(ctx context.Context, first, last uint64) error {
 	parent := b.chain.BlockByNumber(first - 1)
 	if parent == nil {
 		return fmt.Errorf("L2 block %d missing", first-1)
 	}
 	bt := &batch.Batch{ParentHash: parent.Hash(), First: first}
+	size := 0
 	for n := first; n <= last; n++ {
 		block := b.chain.BlockByNumber(n)
 		if block == nil {
@@ -267,6 +274,15 @@ func (b *Batcher) postBlocks(ctx context.Context, first, last uint64) error {
 		if err != nil {
 			return err
 		}
+		blockSize := 128 // time, roots, overrides, list headers
+		for _, raw := range blk.Txs {
+			blockSize += len(raw) + 8
+		}
+		if len(bt.Blocks) > 0 && size+blockSize > maxChannelBatch {
+			last = n - 1 // the rest goes in the next channel
+			break
+		}
+		size += blockSize
 		bt.Blocks = append(bt.Blocks, blk)
 		parent = block
 	}
