@@ -387,3 +387,36 @@ func TestVerifierContinuesItsChain(t *testing.T) {
 		t.Fatalf("second run: executed %d head %d outputs %d agrees %v, %v", second.Executed, second.Head, len(second.Outputs), second.Agrees(), err)
 	}
 }
+
+// TestLargeBlocksSplitAcrossChannels: when blocks do not fit one channel's
+// batch budget, the batcher posts them in several channels, in order.
+func TestLargeBlocksSplitAcrossChannels(t *testing.T) {
+	f := newFixture(t, 3)
+	for i := 0; i < 6; i++ {
+		f.mine(f.l2.InferenceTx(), f.l2.InferenceTx())
+	}
+	b, err := batcher.New(f.ctx, f.l1.client, f.l2.Chain, f.l2.Builder, batcher.Config{
+		Oracle: f.oracle, BatcherKey: batcherKey, MaxBatchBytes: 1000,
+		Submit: submit.Config{PollInterval: 5 * time.Millisecond},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Resume(f.ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Step(f.ctx); err != nil {
+		t.Fatal(err)
+	}
+	rep := f.verify()
+	if !rep.Agrees() || rep.Head != 6 || len(rep.Outputs) != 2 {
+		t.Fatalf("report: agrees %v head %d outputs %d divergence %v", rep.Agrees(), rep.Head, len(rep.Outputs), rep.Divergence)
+	}
+	// Blocks of two ~375-byte transactions (~900 bytes with the block's
+	// overhead), a 1000-byte budget: one block per channel, so the L1
+	// holds 6 channels after the deployment.
+	n, err := f.l1.client.NonceAt(f.ctx, crypto.PubkeyToAddress(batcherKey.PublicKey), nil)
+	if err != nil || n < 1+6+2 {
+		t.Fatalf("batcher nonce %d (%v); want at least 9 (deploy, 6 channels, 2 outputs)", n, err)
+	}
+}

@@ -61,6 +61,9 @@ type Config struct {
 	MaxFrameData int
 	// MaxBlocks bounds the blocks of one channel (default 256).
 	MaxBlocks int
+	// MaxBatchBytes bounds a channel's batch data before compression
+	// (default 12 MiB, below the format's 16 MiB).
+	MaxBatchBytes int
 	// PollInterval is how often the L2 head is looked at (default 250ms).
 	PollInterval time.Duration
 	// Submit tunes the L1 senders (keys are set from the fields above).
@@ -96,6 +99,9 @@ func New(ctx context.Context, client l1.Client, chain Chain, rule batch.HeaderRu
 	}
 	if cfg.MaxBlocks <= 0 || cfg.MaxBlocks > batch.MaxBlocks {
 		cfg.MaxBlocks = 256
+	}
+	if cfg.MaxBatchBytes <= 0 || cfg.MaxBatchBytes > maxChannelBatch {
+		cfg.MaxBatchBytes = maxChannelBatch
 	}
 	if cfg.PollInterval <= 0 {
 		cfg.PollInterval = 250 * time.Millisecond
@@ -278,7 +284,7 @@ func (b *Batcher) postBlocks(ctx context.Context, first, last uint64) error {
 		for _, raw := range blk.Txs {
 			blockSize += len(raw) + 8
 		}
-		if len(bt.Blocks) > 0 && size+blockSize > maxChannelBatch {
+		if len(bt.Blocks) > 0 && size+blockSize > b.cfg.MaxBatchBytes {
 			last = n - 1 // the rest goes in the next channel
 			break
 		}
