@@ -93,6 +93,9 @@ func startL1(ctx context.Context, f *l1Flags, chain *core.Chain, genesis *gethco
 	if path == "" && datadir != "" {
 		path = datadir + "/l2-genesis.json"
 	}
+	if path == "" {
+		log.Warn("no --datadir or --l1.genesis-out: the L2 genesis is not written, and verifiers need it to rebuild this chain")
+	}
 	if path != "" && genesis != nil && genesis.ToBlock().Hash() == chain.Genesis().Hash() {
 		if err := l1.WriteGenesisFile(path, chain.Config(), genesis); err != nil {
 			return nil, err
