@@ -15,6 +15,8 @@
 //   - batcher: the component a node starts (devnet or validator): posts
 //     batches and output roots, stateless across restarts.
 //   - verifier: re-executes the derived blocks and checks the output roots.
+//   - l1test: the tests' in-process L2 (with a sequencer whose inference
+//     can be made wrong on purpose); only tests import it.
 //
 // This package holds what they share: the L1 client interface and the L2
 // genesis file.
