@@ -54,17 +54,19 @@ test-statetest: build $(SUMMARY)
 ## test-e2e: real clients (cast, forge, ethers, viem) against a devnet the test
 ## starts on 127.0.0.1; E2E_NODE=anvil runs the same tests against anvil.
 test-e2e: tools build $(SUMMARY)
-	$(GO) vet -tags e2e ./tests/e2e/
-	INFERGETH_BIN=$(abspath $(BIN)) $(GO) test -tags e2e -count=1 -timeout 10m -json ./tests/e2e/ 2>&1 | $(SUMMARY) go -dir $(RESULTS) -name e2e
+	$(GO) vet -tags e2e ./tests/e2e/ ./tests/l1/
+	INFERGETH_BIN=$(abspath $(BIN)) $(GO) test -tags e2e -count=1 -timeout 10m -json ./tests/e2e/ ./tests/l1/ 2>&1 | $(SUMMARY) go -dir $(RESULTS) -name e2e
 
 ## contracts: rebuild the model registry's genesis artifact,
 ## contracts/artifacts/ModelRegistry.json, with the pinned solc-js (deterministic).
 contracts: tools
 	node contracts/build.js
+	node contracts/build-l1.js
 
 ## contracts-check: fail if the committed registry artifact is stale (run make contracts).
 contracts-check: tools
 	node contracts/build.js --check
+	node contracts/build-l1.js --check
 
 ## test-contracts: the forge tests of the Solidity SDK, the registry and the example dApps (offline).
 test-contracts: tools contracts-check $(SUMMARY)
@@ -114,6 +116,7 @@ fuzz:
 	$(GO) test ./inference/onnx/ -run '^$$' -fuzz '^FuzzImport$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./vm/ -run '^$$' -fuzz '^FuzzInferenceCalldata$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./node/ -run '^$$' -fuzz '^FuzzParseFastCall$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./l1/batch/ -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME)
 
 bench: build
 	./tests/bench/run.sh

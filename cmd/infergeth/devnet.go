@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
@@ -67,6 +68,7 @@ type devnetFlags struct {
 	backend   string
 	models    stringList
 	noDemos   bool
+	l1        l1Flags
 }
 
 func parseDevnetFlags(args []string, stderr io.Writer) (*devnetFlags, error) {
@@ -94,6 +96,7 @@ func parseDevnetFlags(args []string, stderr io.Writer) (*devnetFlags, error) {
 	fs.StringVar(&f.backend, "backend", "auto", "inference backend: auto (the fastest here), reference, cpu, cuda (where built and present)")
 	fs.Var(&f.models, "model", "register this model file at genesis (repeatable)")
 	fs.BoolVar(&f.noDemos, "no-demo-models", false, "do not register the demo models at genesis")
+	f.l1.register(fs)
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil, flag.ErrHelp
@@ -217,6 +220,24 @@ func runDevnet(args []string, stdout, stderr io.Writer) error {
 		printBanner(stdout, f, accounts, n)
 		printModels(stdout, models, n.HTTPURL())
 	}
+	stopL1 := func() {}
+	if f.l1.url != "" {
+		spec := cfg.Genesis
+		spec.Config = chainCfg
+		genesis, err := spec.Genesis()
+		if err != nil {
+			n.Close()
+			return err
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		done, err := startL1(ctx, &f.l1, n.Chain(), genesis, f.datadir, stdout, logger)
+		if err != nil {
+			cancel()
+			n.Close()
+			return fmt.Errorf("--l1: %w", err)
+		}
+		stopL1 = func() { cancel(); <-done }
+	}
 	fmt.Fprintf(stdout, "%s http=%s ws=%s chain-id=%d\n", readyPrefix, n.HTTPURL(), n.WSURL(), f.chainID)
 
 	sig := make(chan os.Signal, 1)
@@ -224,6 +245,7 @@ func runDevnet(args []string, stdout, stderr io.Writer) error {
 	defer signal.Stop(sig)
 	s := <-sig
 	logger.Info("shutting down", "signal", s.String())
+	stopL1()
 	if err := n.Close(); err != nil {
 		return fmt.Errorf("shutdown: %w", err)
 	}

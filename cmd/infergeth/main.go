@@ -22,6 +22,8 @@ func commands() map[string]command {
 		"devnet":    {summary: "run a local development chain (JSON-RPC on 127.0.0.1:8545)", run: runDevnet},
 		"model":     {"inspect and run models", runModel},
 		"statetest": {summary: "run Ethereum GeneralStateTests through infergeth's EVM", run: runStatetest},
+		"l1":        {"settlement on an L1 (l1 deploy)", runL1},
+		"verify":    {"rebuild the L2 from an L1 and check its output roots", runVerify},
 	}
 }
 
