@@ -364,3 +364,7 @@ func (a attrs) str(name, def string) string {
 }
 
 func (a attrs) has(name string) bool { _, ok := a[name]; return ok }
+
+// Opset returns the model's default-domain opset, refusing one outside
+// MinOpset to MaxOpset.
+func Opset(m *onnxpb.ModelProto) (int64, error) { return opsets(m) }
