@@ -74,10 +74,12 @@ vectors:
 ## test-onnx: the project's ONNX test models (tests/models) load and run in
 ## onnxruntime-node; `infergeth model import` converts them and `model run`
 ## gives the same bytes on every backend; the output agreement with
-## onnxruntime is printed (tests/models/ortcheck; offline).
+## onnxruntime is printed (tests/models/ortcheck; offline); `model quantize`
+## on the float test models against onnxruntime (tests/models/quantcheck).
 test-onnx: tools build
 	node tests/models/ort/run.mjs smoke tests/models/*.onnx
 	$(GO) run ./tests/models/ortcheck -dir tests/models -bin $(BIN)
+	$(GO) run ./tests/models/quantcheck -bin $(BIN)
 
 ## models: regenerate tests/models/*.onnx (deterministic; about a minute of training).
 models:
