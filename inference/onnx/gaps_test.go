@@ -62,4 +62,3 @@ func TestEveryRefusalAtOnce(t *testing.T) {
 		}
 	}
 }
-
