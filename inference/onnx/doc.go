@@ -1,5 +1,5 @@
 // Package onnx converts int8 ONNX models (QDQ and QOperator form, opsets
-// 13 to 21) to infergeth's canonical model format, offline. docs/onnx-import.md
+// 10 to 21) to infergeth's canonical model format, offline. docs/onnx-import.md
 // is the user's guide; `infergeth model import` is the command.
 //
 // Where to start:

@@ -541,6 +541,9 @@ func evalNode(n *onnxpb.NodeProto, a attrs, in []*Tensor, opset int64, float boo
 		if t := arg(2); t != nil {
 			hi = t.Data[0]
 		}
+		if opset < 11 { // bounds were attributes
+			lo, hi = a.float("min", lo), a.float("max", hi)
+		}
 		y := newTensor(x.Elem, x.Shape)
 		for k, v := range x.Data {
 			y.Data[k] = math.Max(lo, math.Min(hi, v))
@@ -641,6 +644,9 @@ func evalNode(n *onnxpb.NodeProto, a attrs, in []*Tensor, opset int64, float boo
 	case "ArgMax":
 		return one(argmax(n, a, in[0]))
 	case "Softmax":
+		if opset < 13 {
+			return one(softmaxFlattened(n, in[0], a.int("axis", 1)))
+		}
 		return one(softmax(n, in[0], a.int("axis", -1)))
 	case "LayerNormalization", "com.microsoft.SimplifiedLayerNormalization":
 		return one(layerNorm(n, a, in[0], in[1], arg(2), op != "LayerNormalization"))
@@ -1288,6 +1294,22 @@ func softmax(n *onnxpb.NodeProto, x *Tensor, axis64 int64) (*Tensor, error) {
 		}
 	}
 	return out, nil
+}
+
+// softmaxFlattened is Softmax before opset 13: over all the axes from
+// axis on, as one (the input coerced to 2-D).
+func softmaxFlattened(n *onnxpb.NodeProto, x *Tensor, axis64 int64) (*Tensor, error) {
+	axis, ok := normAxis(axis64, len(x.Shape))
+	if !ok {
+		return nil, evalErr(n, "axis")
+	}
+	flat := &Tensor{Elem: x.Elem, Shape: []int{product(x.Shape[:axis]), product(x.Shape[axis:])}, Data: x.Data}
+	y, err := softmax(n, flat, 1)
+	if err != nil {
+		return nil, err
+	}
+	y.Shape = slices.Clone(x.Shape)
+	return y, nil
 }
 
 func layerNorm(n *onnxpb.NodeProto, a attrs, x, gamma, beta *Tensor, rms bool) (*Tensor, error) {

@@ -2,6 +2,7 @@ package onnx
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -60,5 +61,51 @@ func TestEveryRefusalAtOnce(t *testing.T) {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error lacks %q: %v", want, err)
 		}
+	}
+}
+
+// TestOldOpsets: QOperator models at opsets 10 to 12 (what older
+// exporters and quantizers wrote) import, with those opsets' Clip
+// attributes and Softmax over the axes from `axis` on.
+func TestOldOpsets(t *testing.T) {
+	for _, opset := range []int64{10, 11, 12} {
+		t.Run(fmt.Sprint("opset ", opset), func(t *testing.T) {
+			r := rng(uint64(opset))
+			g := ob.New("old", opset)
+			x := g.Input("x", ob.Float, 1, 2, 5, 5)
+			xs, xz := g.Params(qU8)
+			xq := g.Node("QuantizeLinear", []string{x, xs, xz})
+			w := g.Init(ob.Int8Tensor("w", []int64{3, 2, 3, 3}, randInt8(r, 54, -127, 127)))
+			ws := g.Init(ob.FloatTensor("ws", nil, []float32{0.02}))
+			wz := g.Init(ob.Int8Tensor("wz", nil, []int8{0}))
+			ys, yz := g.Params(qMid)
+			c := g.Node("QLinearConv", []string{xq, xs, xz, w, ws, wz, ys, yz}, ob.AttrInts("pads", 1, 1, 1, 1))
+			f := g.Node("Flatten", []string{c})
+			b := g.Init(ob.Int8Tensor("b", []int64{75, 10}, randInt8(r, 750, -127, 127)))
+			bs := g.Init(ob.FloatTensor("bs", nil, []float32{0.01}))
+			os, oz := g.Params(qOut)
+			mm := g.Node("QLinearMatMul", []string{f, ys, yz, b, bs, wz, os, oz})
+			d := g.Dequantize(mm, qOut)
+			if opset == 10 {
+				d = g.Node("Clip", []string{d}, ob.AttrFloat("min", -2), ob.AttrFloat("max", 2))
+				d = g.QDQ(d, qOut)
+			}
+			sm := g.Node("Softmax", []string{d}) // axis 1: the flattened [1, 10]
+			g.Output(g.QDQ(sm, ob.Quant{Scale: 1.0 / 256, Zero: -128, Type: ob.Int8}), ob.Float, 1, 10)
+			checkModel(t, g, 16, 1, 0.05)
+		})
+	}
+	// Softmax before opset 13 over more than the last axis is refused.
+	g := ob.New("sm", 12)
+	x := g.QDQ(g.Input("x", ob.Float, 1, 3, 4), qIn)
+	g.Output(g.QDQ(g.Node("Softmax", []string{x}), ob.Quant{Scale: 1.0 / 256, Zero: -128, Type: ob.Int8}), ob.Float, 1, 3, 4)
+	if _, err := Import(mustMarshal(t, g), Options{}); err == nil || !strings.Contains(err.Error(), "flattened") {
+		t.Errorf("opset 12 Softmax over axes 1 and 2: %v", err)
+	}
+	// And opset 9 stays refused.
+	g = ob.New("nine", 9)
+	g.Output(g.QDQ(g.Input("x", ob.Float, 1, 4), qIn), ob.Float, 1, 4)
+	if _, err := Import(mustMarshal(t, g), Options{}); err == nil || !strings.Contains(err.Error(), "opset 9") {
+		t.Errorf("opset 9: %v", err)
 	}
 }

@@ -199,6 +199,9 @@ func opClip(im *importer, n *onnxpb.NodeProto, a attrs) error {
 			*b = c.at(0)
 		}
 	}
+	if im.opset < 11 { // bounds were attributes
+		lo, hi = a.float("min", lo), a.float("max", hi)
+	}
 	return im.clip(n, lo, hi)
 }
 

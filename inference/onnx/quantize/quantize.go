@@ -88,8 +88,12 @@ func Quantize(m *onnxpb.ModelProto, samples []onnx.Sample, opts Options) (*Resul
 		return nil, ErrNoSamples
 	}
 	m = clone(m)
-	if _, err := onnx.Opset(m); err != nil {
+	opset, err := onnx.Opset(m)
+	if err != nil {
 		return nil, err
+	}
+	if opset < 13 {
+		return nil, fmt.Errorf("%w: default-domain opset %d; the quantizer takes float models at opsets 13 to 21 (convert with onnx.version_converter)", onnx.ErrUnsupported, opset)
 	}
 	notes, err := fixDims(m, opts.Dims)
 	if err != nil {
