@@ -3,6 +3,7 @@ package onnx
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
@@ -108,4 +109,46 @@ func TestOldOpsets(t *testing.T) {
 	if _, err := Import(mustMarshal(t, g), Options{}); err == nil || !strings.Contains(err.Error(), "opset 9") {
 		t.Errorf("opset 9: %v", err)
 	}
+}
+
+// TestBatchedConstantB: MatMul and QLinearMatMul with a rank-3 constant B
+// (one matrix per batch) convert to the engine's MatMul with B as a
+// constant operand, exactly as ONNX computes it; a B of batch 1 is
+// FullyConnected. Before, a constant B had to be rank 2.
+func TestBatchedConstantB(t *testing.T) {
+	r := rng(33)
+	t.Run("QDQ MatMul", func(t *testing.T) {
+		g := ob.New("bmm", 13)
+		x := g.QDQ(g.Input("x", ob.Float, 2, 3, 4), qIn)
+		w := g.Dequantize(g.Init(ob.Int8Tensor("w", []int64{2, 4, 5}, randInt8(r, 40, -127, 127))), ob.Quant{Scale: 0.03, Zero: 2, Type: ob.Int8})
+		g.Output(g.QDQ(g.Node("MatMul", []string{x, w}), qOut), ob.Float, 2, 3, 5)
+		res, _ := checkModel(t, g, 16, 1, 0.05)
+		if ops := engineOps(res); !slices.Contains(ops, "MatMul") {
+			t.Errorf("engine ops %v", ops)
+		}
+	})
+	t.Run("QLinearMatMul uint8", func(t *testing.T) {
+		g := ob.New("qbmm", 13)
+		x := g.Input("x", ob.Uint8, 3, 2, 6)
+		xs, xz := g.Params(qU8)
+		b := make([]uint8, 3*6*4)
+		for i := range b {
+			b[i] = uint8(r.IntN(256))
+		}
+		bn := g.Init(ob.Uint8Tensor("b", []int64{3, 6, 4}, b))
+		bs, bz := g.Params(ob.Quant{Scale: 0.01, Zero: 131, Type: ob.Uint8})
+		ys, yz := g.Params(qMid)
+		g.Output(g.Node("QLinearMatMul", []string{x, xs, xz, bn, bs, bz, ys, yz}), ob.Int8, 3, 2, 4)
+		checkModel(t, g, 16, 1, 0.05)
+	})
+	t.Run("batch 1", func(t *testing.T) {
+		g := ob.New("b1", 13)
+		x := g.QDQ(g.Input("x", ob.Float, 1, 3, 4), qIn)
+		w := g.Dequantize(g.Init(ob.Int8Tensor("w", []int64{1, 4, 5}, randInt8(r, 20, -127, 127))), ob.Quant{Scale: 0.03, Type: ob.Int8})
+		g.Output(g.QDQ(g.Node("MatMul", []string{x, w}), qOut), ob.Float, 1, 3, 5)
+		res, _ := checkModel(t, g, 16, 1, 0.05)
+		if ops := engineOps(res); !slices.Contains(ops, "FullyConnected") {
+			t.Errorf("engine ops %v", ops)
+		}
+	})
 }
