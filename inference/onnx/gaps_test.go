@@ -152,3 +152,43 @@ func TestBatchedConstantB(t *testing.T) {
 		}
 	})
 }
+
+// TestUint8WeightsExact: uint8 weights with a non-zero zero point (and
+// int8 ones with a zero point) are kept exactly as q − zero point, even
+// where that leaves [−127, 127] (the fully connected layer then reads its
+// input twice, each copy with a part of every weight), so the converted
+// model computes what ONNX does. Before, they were requantized to
+// symmetric int8 and about one output value in ten moved by a step.
+func TestUint8WeightsExact(t *testing.T) {
+	r := rng(44)
+	u8 := func(n int) []uint8 {
+		out := make([]uint8, n)
+		for i := range out {
+			out[i] = uint8(r.IntN(256))
+		}
+		return out
+	}
+	t.Run("QLinearMatMul, zero point 114", func(t *testing.T) {
+		g := ob.New("u8w", 13)
+		x := g.Input("x", ob.Uint8, 4, 16)
+		xs, xz := g.Params(qU8)
+		b := g.Init(ob.Uint8Tensor("b", []int64{16, 8}, u8(128)))
+		bs, bz := g.Params(ob.Quant{Scale: 0.0123, Zero: 114, Type: ob.Uint8})
+		ys, yz := g.Params(ob.Quant{Scale: 0.37, Zero: 121, Type: ob.Uint8})
+		g.Output(g.Node("QLinearMatMul", []string{x, xs, xz, b, bs, bz, ys, yz}), ob.Uint8, 4, 8)
+		res, _ := checkModel(t, g, 64, 1, 0.002)
+		if strings.Contains(strings.Join(res.Report.Notes, "\n"), "requantized") {
+			t.Errorf("weights requantized: %q", res.Report.Notes)
+		}
+	})
+	t.Run("QDQ Gemm, per-channel zero points", func(t *testing.T) {
+		g := ob.New("zpw", 13)
+		x := g.QDQ(g.Input("x", ob.Float, 1, 12), qIn)
+		w := g.Init(ob.Uint8Tensor("w", []int64{5, 12}, u8(60)))
+		s := g.Init(ob.FloatTensor("ws", []int64{5}, []float32{0.01, 0.02, 0.015, 0.03, 0.011}))
+		z := g.Init(ob.Uint8Tensor("wz", []int64{5}, []uint8{0, 128, 200, 255, 37}))
+		wd := g.Node("DequantizeLinear", []string{w, s, z}, ob.AttrInt("axis", 0))
+		g.Output(g.QDQ(g.Node("Gemm", []string{x, wd}, ob.AttrInt("transB", 1)), qOut), ob.Float, 1, 5)
+		checkModel(t, g, 64, 1, 0.01)
+	})
+}

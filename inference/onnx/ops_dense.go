@@ -168,6 +168,9 @@ func opConv(im *importer, n *onnxpb.NodeProto, a attrs) error {
 		return err
 	}
 	ws, err := im.weights(describe(n), wv, 0)
+	if err == nil {
+		ws, err = im.narrow(describe(n), ws)
+	}
 	if err != nil {
 		return err
 	}
@@ -426,6 +429,9 @@ func opQLinearConv(im *importer, n *onnxpb.NodeProto, a attrs) error {
 		return err
 	}
 	ws, err := im.weights(describe(n), wv, 0)
+	if err == nil {
+		ws, err = im.narrow(describe(n), ws)
+	}
 	if err != nil {
 		return err
 	}
@@ -552,6 +558,9 @@ func opConvInteger(im *importer, n *onnxpb.NodeProto, a attrs) error {
 		}
 	}
 	ws, err := im.weights(describe(n), &value{kind: kDeqConst, dc: d}, 0)
+	if err == nil {
+		ws, err = im.narrow(describe(n), ws)
+	}
 	if err != nil {
 		return err
 	}
