@@ -6,7 +6,7 @@ SHARED   ?= ../shared
 .PHONY: all build devnet test test-go test-vectors bench fuzz vectors clean tools test-statetest test-e2e
 .PHONY: cuda cuda-check cuda-ptx gpu-build
 .PHONY: contracts contracts-check test-contracts
-.PHONY: test-onnx models
+.PHONY: test-onnx models onnx-testdata
 
 all: build
 
@@ -75,11 +75,28 @@ vectors:
 ## onnxruntime-node; `infergeth model import` converts them and `model run`
 ## gives the same bytes on every backend; the output agreement with
 ## onnxruntime is printed (tests/models/ortcheck; offline); `model quantize`
-## on the float test models against onnxruntime (tests/models/quantcheck).
-test-onnx: tools build
+## on the float test models against onnxruntime (tests/models/quantcheck);
+## ONNX's own node tests through import and quantize (tests/onnxnode).
+test-onnx: tools build onnx-testdata
 	node tests/models/ort/run.mjs smoke tests/models/*.onnx
 	$(GO) run ./tests/models/ortcheck -dir tests/models -bin $(BIN)
 	$(GO) run ./tests/models/quantcheck -bin $(BIN)
+	$(GO) run ./tests/onnxnode -dir $(ONNX_TESTDATA_DIR)/usr/share/libonnx-testdata/data/node
+
+## onnx-testdata: ONNX's backend node tests (Debian's libonnx-testdata, pinned
+## by version and sha256) unpacked into build/onnx-testdata with apt-get
+## download and dpkg-deb (no root needed once the package lists are current).
+ONNX_TESTDATA_VERSION := 1.12.0-2
+ONNX_TESTDATA_SHA256  := 7dc0912e02f79ece102331411a751b091bc0e191c9fb1287f8cdfbe5530f6027
+ONNX_TESTDATA_DIR     := build/onnx-testdata
+ONNX_TESTDATA_STAMP   := $(ONNX_TESTDATA_DIR)/.installed-$(ONNX_TESTDATA_VERSION)
+onnx-testdata: $(ONNX_TESTDATA_STAMP)
+$(ONNX_TESTDATA_STAMP):
+	mkdir -p $(ONNX_TESTDATA_DIR)
+	cd $(ONNX_TESTDATA_DIR) && { apt-get download libonnx-testdata=$(ONNX_TESTDATA_VERSION) || { apt-get update && apt-get download libonnx-testdata=$(ONNX_TESTDATA_VERSION); }; }
+	echo "$(ONNX_TESTDATA_SHA256)  $(ONNX_TESTDATA_DIR)/libonnx-testdata_$(ONNX_TESTDATA_VERSION)_all.deb" | sha256sum -c -
+	dpkg-deb -x $(ONNX_TESTDATA_DIR)/libonnx-testdata_$(ONNX_TESTDATA_VERSION)_all.deb $(ONNX_TESTDATA_DIR)
+	touch $@
 
 ## models: regenerate tests/models/*.onnx (deterministic; about a minute of training).
 models:

@@ -649,6 +649,11 @@ func opIdentity(im *importer, n *onnxpb.NodeProto, a attrs) error {
 	if err := im.onlyFirstOutput(n); err != nil {
 		return err
 	}
+	if n.OpType == "Dropout" && len(n.Input) > 2 && n.Input[2] != "" {
+		if c, err := im.constant(n, 2); err != nil || c == nil || c.at(0) != 0 {
+			return unsupported(describe(n), "Dropout in training mode (or with a training_mode that is not a constant false) drops values at random; export the model in eval mode")
+		}
+	}
 	v, err := im.need(n, 0)
 	if err != nil {
 		return err

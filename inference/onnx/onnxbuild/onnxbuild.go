@@ -33,7 +33,21 @@ type Graph struct {
 	opset   int64
 	domains []*onnxpb.OperatorSetIdProto
 	names   map[string]bool
-	n       int
+	// reserved names are avoided by fresh ones but may still be claimed
+	// once (values a copied graph will define).
+	reserved map[string]bool
+	n        int
+}
+
+// Reserve keeps fresh names (initializers, nodes) off names that nodes
+// added later will write, e.g. when copying another graph's nodes.
+func (g *Graph) Reserve(names ...string) {
+	if g.reserved == nil {
+		g.reserved = map[string]bool{}
+	}
+	for _, n := range names {
+		g.reserved[n] = true
+	}
 }
 
 // New starts a model with one graph importing the default domain at opset.
@@ -54,7 +68,7 @@ func (g *Graph) UseDomain(domain string, version int64) {
 // fresh returns a value name based on base that is not yet used.
 func (g *Graph) fresh(base string) string {
 	name := base
-	for g.names[name] {
+	for g.names[name] || g.reserved[name] {
 		g.n++
 		name = fmt.Sprintf("%s_%d", base, g.n)
 	}

@@ -1,6 +1,7 @@
 package quantize
 
 import (
+	"fmt"
 	"math"
 
 	"github.com/infergeth/infergeth/inference/onnx"
@@ -122,7 +123,14 @@ func (ix *index) fusedTail(n *onnxpb.NodeProto) *onnxpb.NodeProto {
 }
 
 // writeQDQ writes the QDQ form of the prepared float model m.
-func writeQDQ(m *onnxpb.ModelProto, ranges map[string]Range, typ int32) (*onnxpb.ModelProto, error) {
+func writeQDQ(m *onnxpb.ModelProto, ranges map[string]Range, typ int32) (_ *onnxpb.ModelProto, err error) {
+	defer func() {
+		// onnxbuild panics on a name defined twice; a malformed model
+		// (two nodes writing one value) must come back as an error.
+		if p := recover(); p != nil {
+			err = fmt.Errorf("%w: writing the QDQ model: %v", onnx.ErrMalformed, p)
+		}
+	}()
 	ix, err := newIndex(m)
 	if err != nil {
 		return nil, err
@@ -132,6 +140,31 @@ func writeQDQ(m *onnxpb.ModelProto, ranges map[string]Range, typ int32) (*onnxpb
 		return nil, err
 	}
 	g := ob.New(m.Graph.Name, opset)
+	// Generated names (scales, zero points, QDQ nodes) stay off the
+	// values the copied nodes write; the float results renamed for their
+	// QuantizeLinear get names no value has.
+	taken := map[string]bool{}
+	for _, n := range m.Graph.Node {
+		g.Reserve(n.Output...)
+		for _, o := range n.Output {
+			taken[o] = true
+		}
+	}
+	for _, vi := range m.Graph.Input {
+		taken[vi.Name] = true
+	}
+	for _, t := range m.Graph.Initializer {
+		taken[t.Name] = true
+	}
+	unique := func(base string) string {
+		name := base
+		for i := 2; taken[name]; i++ {
+			name = fmt.Sprintf("%s%d", base, i)
+		}
+		taken[name] = true
+		g.Reserve(name)
+		return name
+	}
 	for _, vi := range m.Graph.Input {
 		g.AddInput(vi)
 	}
@@ -146,7 +179,7 @@ func writeQDQ(m *onnxpb.ModelProto, ranges map[string]Range, typ int32) (*onnxpb
 			continue
 		}
 		q := actQuant(ranges[vi.Name], typ)
-		name := vi.Name + "_dq"
+		name := unique(vi.Name + "_dq")
 		quantizeAs(vi.Name, name, q)
 		params[vi.Name] = q
 		rename[vi.Name] = name
@@ -200,10 +233,21 @@ func writeQDQ(m *onnxpb.ModelProto, ranges map[string]Range, typ int32) (*onnxpb
 			q = actQuant(ranges[o], typ)
 		}
 		if quant {
-			outs[0] = o + "_f"
+			outs[0] = unique(o + "_f")
 		}
+		// Optional outputs nothing reads are dropped (trailing) or named
+		// (the importer refuses a node whose extra outputs are read).
+		last := 0
 		for i := 1; i < len(outs); i++ {
-			outs[i] = "" // only the first output is read (checked by the importer)
+			if outs[i] != "" && (len(ix.readers[outs[i]]) > 0 || ix.outputs[outs[i]]) {
+				last = i
+			}
+		}
+		outs = outs[:last+1]
+		for i := 1; i < len(outs); i++ {
+			if outs[i] == "" {
+				outs[i] = unique(fmt.Sprintf("%s_unused%d", o, i))
+			}
 		}
 		g.AddNode(node, ins, outs)
 		if quant {

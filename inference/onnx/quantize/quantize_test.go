@@ -297,3 +297,43 @@ func TestMatMulBiasReluFused(t *testing.T) {
 		t.Errorf("engine ops %q", ops)
 	}
 }
+
+// TestUnreadExtraOutputs: a node declaring optional outputs nothing reads
+// (LayerNormalization's Mean and InvStdDev, as ONNX's node tests write it)
+// quantizes; found by tests/onnxnode, where it panicked.
+func TestUnreadExtraOutputs(t *testing.T) {
+	r := rand.New(rand.NewPCG(12, 12))
+	g := ob.New("ln3", 17)
+	x := g.Input("x", ob.Float, 2, 8)
+	outs := g.NodeIn("", "LayerNormalization", []string{x, g.Init(ob.FloatTensor("g", []int64{8}, randFloats(r, 8, 1))),
+		g.Init(ob.FloatTensor("b", []int64{8}, randFloats(r, 8, 1)))}, 3)
+	g.Output(outs[0], ob.Float, 2, 8)
+	quantizeAndCheck(t, g, 16, 0.05)
+}
+
+// TestTrainingDropoutRefused: Dropout with training_mode true drops values
+// at random; it is refused, not taken as the identity.
+func TestTrainingDropoutRefused(t *testing.T) {
+	g := ob.New("drop", 13)
+	x := g.Input("x", ob.Float, 1, 8)
+	train := g.Init(&onnxpb.TensorProto{Name: "t", DataType: int32(onnxpb.TensorProto_BOOL), RawData: []byte{1}})
+	g.Output(g.Node("Dropout", []string{x, g.Init(ob.FloatTensor("ratio", nil, []float32{0.5})), train}), ob.Float, 1, 8)
+	_, err := Quantize(g.Model(), samplesOf(rand.New(rand.NewPCG(1, 1)), 4, 8), Options{})
+	if err == nil || !strings.Contains(err.Error(), "training mode") {
+		t.Errorf("error %v", err)
+	}
+}
+
+// TestNamesThatCollide: values named like the QDQ writer's own names
+// (scale, zero, x_dq, y_f) do not clash with them.
+func TestNamesThatCollide(t *testing.T) {
+	r := rand.New(rand.NewPCG(13, 13))
+	g := ob.New("names", 13)
+	x := g.Input("x", ob.Float, 1, 6)
+	a := g.NodeTo("x_dq", "Relu", []string{x})
+	b := g.NodeTo("scale", "MatMul", []string{a, g.Init(ob.FloatTensor("zero", []int64{6, 6}, randFloats(r, 36, 0.4)))})
+	c := g.NodeTo("scale_f", "Sigmoid", []string{b})
+	d := g.NodeTo("y", "Add", []string{c, b})
+	g.Output(g.NodeTo("y_f", "Tanh", []string{d}), ob.Float, 1, 6)
+	quantizeAndCheck(t, g, 6, 0.05)
+}
