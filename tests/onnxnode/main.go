@@ -49,7 +49,7 @@ var expectedRefusals = map[string]string{
 
 type result struct {
 	name, op, kind, outcome, detail string
-	pass                             bool
+	pass                            bool
 }
 
 func main() {
