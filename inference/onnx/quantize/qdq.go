@@ -90,8 +90,10 @@ func (ix *index) weighted(n *onnxpb.NodeProto) bool {
 	switch n.OpType {
 	case "Conv":
 		return w != nil
-	case "Gemm", "MatMul":
+	case "Gemm":
 		return w != nil && len(w.Shape) == 2 && attrInt(n, "transA", 0) == 0
+	case "MatMul":
+		return w != nil && len(w.Shape) >= 2
 	}
 	return false
 }
@@ -289,7 +291,15 @@ func writeWeights(g *ob.Graph, ix *index, n *onnxpb.NodeProto, ins []string, xq 
 		}
 	}
 	axis := weightAxis(n)
-	wq, ws := quantWeights(wv, w.Shape, axis)
+	var wq []int8
+	var ws []float32
+	if n.OpType == "MatMul" && len(w.Shape) > 2 {
+		// One matrix per batch: the engine's MatMul takes one scale for
+		// B, so these weights are quantized per tensor.
+		wq, ws = quantWeights(wv, []int{1, len(wv)}, 0)
+	} else {
+		wq, ws = quantWeights(wv, w.Shape, axis)
+	}
 	ins[1] = g.DequantizedWeights(n.Input[1]+"_q", dims64(w.Shape), wq, ws, int64(axis))
 	if len(n.Input) > 2 && n.Input[2] != "" {
 		b := ix.inits[n.Input[2]]

@@ -212,7 +212,7 @@ func (r *rewriter) layerNorms() error {
 		}
 		r.m.Graph.Node = nodes
 		found++
-		r.notes = append(r.notes, fmt.Sprintf("layer normalization written out as ReduceMean/Sub/Pow/Sqrt/Div (ending at %s) became LayerNormalization (epsilon %g)", onnx.Describe(last), eps))
+		r.notes = append(r.notes, fmt.Sprintf("layer normalization written out as ReduceMean/Sub/Pow/Sqrt/Div (ending at %s) became LayerNormalization (epsilon %g)", onnx.Describe(last), float32(eps)))
 		if err := r.reindex(); err != nil {
 			return err
 		}

@@ -45,8 +45,9 @@ func main() {
 	bin := flag.String("bin", "build/bin/infergeth", "infergeth binary")
 	maxSteps := flag.Int64("maxsteps", 4, "largest tolerated difference from onnxruntime on the other models, in output steps")
 	maxFrac := flag.Float64("maxfrac", 0.05, "largest tolerated fraction of differing output values on the other models")
+	keep := flag.String("keep", "", "write the float models, sample files and quantized models into this folder and keep them")
 	flag.Parse()
-	if err := run(*node, *bin, *maxSteps, *maxFrac); err != nil {
+	if err := run(*node, *bin, *keep, *maxSteps, *maxFrac); err != nil {
 		fmt.Fprintln(os.Stderr, "quantcheck:", err)
 		os.Exit(1)
 	}
@@ -66,12 +67,15 @@ type row struct {
 	version                    string
 }
 
-func run(node, bin string, maxSteps int64, maxFrac float64) error {
-	tmp, err := os.MkdirTemp("", "quantcheck")
-	if err != nil {
-		return err
+func run(node, bin, keep string, maxSteps int64, maxFrac float64) error {
+	tmp := keep
+	if tmp == "" {
+		var err error
+		if tmp, err = os.MkdirTemp("", "quantcheck"); err != nil {
+			return err
+		}
+		defer os.RemoveAll(tmp)
 	}
-	defer os.RemoveAll(tmp)
 	var rows []row
 	var failures []string
 	for _, fm := range zoo.FloatModels(func(f string, a ...any) { fmt.Fprintf(os.Stderr, "quantcheck: "+f+"\n", a...) }) {
