@@ -103,12 +103,13 @@ models:
 	$(GO) run ./tests/models/gen -out tests/models
 
 ## fuzz: each fuzz target for FUZZTIME (default 60s): the model decoder and
-## validator, the ONNX reader, the precompile's calldata, the eth_call fast path.
+## validator, the ONNX reader, the NumPy reader, the precompile's calldata, the eth_call fast path.
 FUZZTIME ?= 60s
 fuzz:
 	$(GO) test ./inference/ -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./inference/ -run '^$$' -fuzz '^FuzzValidate$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./inference/onnx/ -run '^$$' -fuzz '^FuzzImport$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./inference/onnx/npy/ -run '^$$' -fuzz '^FuzzRead$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./vm/ -run '^$$' -fuzz '^FuzzInferenceCalldata$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./node/ -run '^$$' -fuzz '^FuzzParseFastCall$$' -fuzztime $(FUZZTIME)
 
