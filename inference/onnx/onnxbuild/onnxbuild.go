@@ -309,6 +309,15 @@ func (g *Graph) AddNode(n *onnxpb.NodeProto, inputs, outputs []string) []string 
 	return outputs
 }
 
+// LastNode returns the node added last (nil when there is none), e.g. to
+// give it a name of the caller's.
+func (g *Graph) LastNode() *onnxpb.NodeProto {
+	if len(g.g.Node) == 0 {
+		return nil
+	}
+	return g.g.Node[len(g.g.Node)-1]
+}
+
 // AddNodeAs adds a node of another op with n's attributes and one new output.
 func (g *Graph) AddNodeAs(n *onnxpb.NodeProto, domain, op string, inputs []string) string {
 	return g.NodeIn(domain, op, inputs, 1, n.Attribute...)[0]

@@ -252,6 +252,9 @@ func writeQDQ(m *onnxpb.ModelProto, ranges map[string]Range, typ int32) (_ *onnx
 			}
 		}
 		g.AddNode(node, ins, outs)
+		if n.Name != "" {
+			g.LastNode().Name = n.Name // reports and refusals name the user's node
+		}
 		if quant {
 			quantizeAs(outs[0], o, q)
 		}
@@ -259,7 +262,30 @@ func writeQDQ(m *onnxpb.ModelProto, ranges map[string]Range, typ int32) (_ *onnx
 	for _, vi := range m.Graph.Output {
 		g.AddOutput(vi)
 	}
-	return g.Model(), nil
+	out := g.Model()
+	uniqueNodeNames(out.Graph.Node)
+	return out, nil
+}
+
+// uniqueNodeNames renames the later of two nodes sharing a name (a
+// generated name that happens to equal one of the user's).
+func uniqueNodeNames(nodes []*onnxpb.NodeProto) {
+	seen := map[string]bool{}
+	for _, n := range nodes {
+		seen[n.Name] = true
+	}
+	counted := map[string]bool{}
+	for _, n := range nodes {
+		if !counted[n.Name] {
+			counted[n.Name] = true
+			continue
+		}
+		base := n.Name
+		for i := 2; seen[n.Name]; i++ {
+			n.Name = fmt.Sprintf("%s_%d", base, i)
+		}
+		seen[n.Name], counted[n.Name] = true, true
+	}
 }
 
 // isFloatValue: n's first output is a float activation (not indices or a
