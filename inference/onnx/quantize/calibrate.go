@@ -126,9 +126,11 @@ func (c *calibrator) ranges(samples []onnx.Sample, method Method, pct float64) (
 		for acc := uint64(0); hi > lo && acc+h[hi] <= cut; hi-- {
 			acc += h[hi]
 		}
+		// Explicit float64 conversions round each product before the sum:
+		// no fused multiply-add on any CPU, the same bits everywhere.
 		w := (r.SeenHi - r.SeenLo) / histogramBins
-		r.Lo = r.SeenLo + float64(lo)*w
-		r.Hi = r.SeenLo + float64(hi+1)*w
+		r.Lo = r.SeenLo + float64(float64(lo)*w)
+		r.Hi = r.SeenLo + float64(float64(hi+1)*w)
 		if hi == histogramBins-1 {
 			r.Hi = r.SeenHi
 		}

@@ -1,8 +1,11 @@
 package quantize
 
 import (
+	"encoding/hex"
+
 	"bytes"
 	"errors"
+	"github.com/infergeth/infergeth/inference"
 	"math"
 	"math/rand/v2"
 	"strings"
@@ -351,5 +354,26 @@ func TestBatchedConstantB(t *testing.T) {
 	res := quantizeAndCheck(t, g, 24, 0.03)
 	if ops := engineOps(res); ops != "MatMul" {
 		t.Errorf("engine ops %q", ops)
+	}
+}
+
+// TestModelIDsArePinned: the bytes of a quantization are pinned, so a
+// platform whose float64 arithmetic differed (a fused multiply-add, a
+// library exp) fails here instead of writing another model.
+func TestModelIDsArePinned(t *testing.T) {
+	m := mlp(rand.New(rand.NewPCG(9, 9))).Model()
+	samples := samplesOf(rand.New(rand.NewPCG(10, 10)), 100, 32)
+	for _, tc := range []struct {
+		method Method
+		want   string
+	}{{MinMax, "2a2b9057e374ed38"}, {Percentile, "25b8c345654cd5c6"}} {
+		res, err := Quantize(m, samples, Options{Method: tc.method, Percentile: 99})
+		if err != nil {
+			t.Fatal(err)
+		}
+		id := inference.ID(res.Import.Bytes)
+		if got := hex.EncodeToString(id[:8]); got != tc.want {
+			t.Errorf("%s: model id %s…, pinned %s…", tc.method, got, tc.want)
+		}
 	}
 }
