@@ -377,3 +377,18 @@ func TestModelIDsArePinned(t *testing.T) {
 		}
 	}
 }
+
+// TestGeluAsExported: GELU as PyTorch exports it below opset 20,
+// x · 0.5 · (1 + erf(x / √2)), quantizes op by op (tables and a Mul of
+// two activations) and stays close to float.
+func TestGeluAsExported(t *testing.T) {
+	g := ob.New("gelu", 17)
+	x := g.Input("x", ob.Float, 1, 16)
+	e := g.Node("Erf", []string{g.Node("Div", []string{x, g.Init(ob.FloatTensor("sqrt2", nil, []float32{1.4142135}))})})
+	h := g.Node("Mul", []string{x, g.Node("Add", []string{e, g.Init(ob.FloatTensor("one", nil, []float32{1}))})})
+	g.Output(g.Node("Mul", []string{h, g.Init(ob.FloatTensor("half", nil, []float32{0.5}))}), ob.Float, 1, 16)
+	res := quantizeAndCheck(t, g, 16, 0.03)
+	if ops := engineOps(res); !strings.Contains(ops, "Lookup") || !strings.Contains(ops, "Mul") {
+		t.Errorf("engine ops %q", ops)
+	}
+}
