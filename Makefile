@@ -6,7 +6,7 @@ SHARED   ?= ../shared
 .PHONY: all build devnet test test-go test-vectors bench fuzz vectors clean tools test-statetest test-e2e
 .PHONY: cuda cuda-check cuda-ptx gpu-build
 .PHONY: contracts contracts-check test-contracts
-.PHONY: test-onnx models race
+.PHONY: test-onnx models race onnx-testdata
 
 all: build
 
@@ -95,25 +95,45 @@ vectors:
 ## test-onnx: the project's ONNX test models (tests/models) load and run in
 ## onnxruntime-node; `infergeth model import` converts them and `model run`
 ## gives the same bytes on every backend; the output agreement with
-## onnxruntime is printed (tests/models/ortcheck; offline).
-test-onnx: tools build $(SUMMARY)
+## onnxruntime goes to build/test-results (tests/models/ortcheck; offline); `model quantize`
+## on the float test models against onnxruntime (tests/models/quantcheck);
+## ONNX's own node tests through import and quantize (tests/onnxnode).
+test-onnx: tools build onnx-testdata $(SUMMARY)
 	node tests/models/ort/run.mjs smoke tests/models/*.onnx
 	@mkdir -p $(RESULTS)
 	$(GO) run ./tests/models/ortcheck -dir tests/models -bin $(BIN) > $(RESULTS)/onnx-agreement.md
 	@$(SUMMARY) table -dir $(RESULTS) -name onnx $(RESULTS)/onnx-agreement.md
 	@echo "ONNX output agreement with onnxruntime: $(RESULTS)/onnx-agreement.md (make bench puts it in docs/benchmarks.md)"
+	$(GO) run ./tests/models/quantcheck -bin $(BIN)
+	$(GO) run ./tests/onnxnode -dir $(ONNX_TESTDATA_DIR)/usr/share/libonnx-testdata/data/node
+
+## onnx-testdata: ONNX's backend node tests (Debian's libonnx-testdata, pinned
+## by version and sha256) unpacked into build/onnx-testdata with apt-get
+## download and dpkg-deb (no root needed once the package lists are current).
+ONNX_TESTDATA_VERSION := 1.12.0-2
+ONNX_TESTDATA_SHA256  := 7dc0912e02f79ece102331411a751b091bc0e191c9fb1287f8cdfbe5530f6027
+ONNX_TESTDATA_DIR     := build/onnx-testdata
+ONNX_TESTDATA_STAMP   := $(ONNX_TESTDATA_DIR)/.installed-$(ONNX_TESTDATA_VERSION)
+onnx-testdata: $(ONNX_TESTDATA_STAMP)
+$(ONNX_TESTDATA_STAMP):
+	mkdir -p $(ONNX_TESTDATA_DIR)
+	cd $(ONNX_TESTDATA_DIR) && { apt-get download libonnx-testdata=$(ONNX_TESTDATA_VERSION) || { apt-get update && apt-get download libonnx-testdata=$(ONNX_TESTDATA_VERSION); }; }
+	echo "$(ONNX_TESTDATA_SHA256)  $(ONNX_TESTDATA_DIR)/libonnx-testdata_$(ONNX_TESTDATA_VERSION)_all.deb" | sha256sum -c -
+	dpkg-deb -x $(ONNX_TESTDATA_DIR)/libonnx-testdata_$(ONNX_TESTDATA_VERSION)_all.deb $(ONNX_TESTDATA_DIR)
+	touch $@
 
 ## models: regenerate tests/models/*.onnx (deterministic; about a minute of training).
 models:
 	$(GO) run ./tests/models/gen -out tests/models
 
 ## fuzz: each fuzz target for FUZZTIME (default 60s): the model decoder and
-## validator, the ONNX reader, the precompile's calldata, the eth_call fast path.
+## validator, the ONNX reader, the NumPy reader, the precompile's calldata, the eth_call fast path.
 FUZZTIME ?= 60s
 fuzz:
 	$(GO) test ./inference/ -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./inference/ -run '^$$' -fuzz '^FuzzValidate$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./inference/onnx/ -run '^$$' -fuzz '^FuzzImport$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./inference/onnx/npy/ -run '^$$' -fuzz '^FuzzRead$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./vm/ -run '^$$' -fuzz '^FuzzInferenceCalldata$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./node/ -run '^$$' -fuzz '^FuzzParseFastCall$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./l1/batch/ -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME)

@@ -21,6 +21,7 @@ func modelCommands() map[string]command {
 		"run":      {"run a model on one input and print the output as hex", runModelRun},
 		"backends": {"list the backends this machine can run, the one auto picks first", runModelBackends},
 		"import":   {"convert an int8 ONNX model (QDQ or QOperator) to infergeth's format", runModelImport},
+		"quantize": {"quantize a float ONNX model to an int8 infergeth model, calibrated on sample data", runModelQuantize},
 		"register": {"upload a model to a chain's model registry and print its ID", runModelRegister},
 	}
 }

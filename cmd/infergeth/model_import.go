@@ -48,7 +48,7 @@ func runModelImport(args []string, stdout, stderr io.Writer) error {
 	fs.Usage = func() {
 		fmt.Fprint(stderr, `Usage: infergeth model import MODEL.onnx -o MODEL.bin [flags]
 
-Converts an int8 ONNX model (QDQ or QOperator form, opsets 13-21) to
+Converts an int8 ONNX model (QDQ or QOperator form, opsets 10-21) to
 infergeth's canonical format and prints how each ONNX node was mapped,
 the converted model's inputs and outputs, every adjustment made, and the
 accuracy gap on sample inputs. Unsupported ops are refused with the op and

@@ -213,7 +213,11 @@ func (im *importer) fullyConnected(origin string, x *qtensor, ws *weightSet, kn 
 			}
 		}
 	}
-	d := &denseOp{kind: denseFC, origin: origin, x: t, xq: x.q, w: w, wshape: []int{N, K},
+	wshape := []int{N, K}
+	if ws.wide {
+		t, w, wshape = im.widen(origin, t, w, N, K)
+	}
+	d := &denseOp{kind: denseFC, origin: origin, x: t, xq: x.q, w: w, wshape: wshape,
 		allowBias: true, chanAxis: len(outShape) - 1, channels: N,
 		outPhys: outPhys, outPerm: outPerm, outShape: outShape}
 	d.accScale = make([]float64, N)
@@ -241,4 +245,37 @@ func (im *importer) setBias(d *denseOp, bias *value, factor float64) error {
 	d.bias = real
 	d.exactBias, d.exactScale = exact, bscale
 	return nil
+}
+
+// widen makes weights beyond [−127, 127] exact for a fully connected
+// layer: each weight v becomes P parts in [−127, 127] that add up to v,
+// and the input is read P times (one Concat along K), so
+// Σ_k x_k·v_k = Σ_k Σ_p x_k·part_p,k with no rounding anywhere.
+func (im *importer) widen(origin string, t int, w []int64, n, k int) (int, []int64, []int) {
+	peak := int64(0)
+	for _, v := range w {
+		peak = max(peak, v, -v)
+	}
+	parts := int((peak + 126) / 127)
+	wide := make([]int64, n*parts*k)
+	for r := 0; r < n; r++ {
+		for f := 0; f < k; f++ {
+			v := w[r*k+f]
+			for p := 0; p < parts; p++ {
+				part := min(max(v, -127), 127)
+				wide[r*parts*k+p*k+f] = part
+				v -= part
+			}
+		}
+	}
+	src := im.g.tensors[t]
+	shape := slices.Clone(src.shape)
+	shape[len(shape)-1] *= parts
+	ins := make([]int, parts)
+	for i := range ins {
+		ins[i] = t
+	}
+	x2 := im.g.node(inference.OpConcat, &inference.ConcatAttrs{Axis: uint32(len(shape) - 1)}, src.dtype, src.zp, shape, ins...)
+	im.note("%s: weights beyond [−127, 127] (q − zero point, exact) are split over %d copies of the input", origin, parts)
+	return x2, wide, []int{n, parts * k}
 }

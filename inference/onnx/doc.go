@@ -1,5 +1,5 @@
 // Package onnx converts int8 ONNX models (QDQ and QOperator form, opsets
-// 13 to 21) to infergeth's canonical model format, offline. docs/onnx-import.md
+// 10 to 21) to infergeth's canonical model format, offline. docs/onnx-import.md
 // is the user's guide; `infergeth model import` is the command.
 //
 // Where to start:
@@ -19,11 +19,15 @@
 //   - eval.go: a float64 reference evaluator of ONNX graphs, written from
 //     the ONNX specification and independent of the importer: constant
 //     folding uses it, and accuracy.go compares converted models with it.
+//     eval_node.go dispatches one node; eval_quant.go, eval_dense.go,
+//     eval_pool.go, eval_shape.go and eval_norm.go hold the op families.
 //   - read.go: parsing, with every declared size checked before allocation.
 //
-// Subpackages: onnxpb (generated protobuf types), onnxbuild (writes ONNX
-// graphs from Go: the tests and tests/models use it), detmath (exp, log,
-// tanh, erf and pow with the same bits on every machine, for lookup tables).
+// Subpackages: quantize (float models to int8: `infergeth model
+// quantize`), npy (NumPy .npy/.npz reader for its sample data), onnxpb
+// (generated protobuf types), onnxbuild (writes ONNX graphs from Go: the
+// tests and tests/models use it), detmath (exp, log, tanh, erf and pow with
+// the same bits on every machine, for lookup tables).
 //
 // The importer may use float64; the model it writes holds integers only,
 // and the same ONNX bytes always give the same model bytes.

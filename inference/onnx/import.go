@@ -1,6 +1,7 @@
 package onnx
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"slices"
@@ -140,13 +141,29 @@ func ImportModel(m *onnxpb.ModelProto, opts Options) (*Result, error) {
 	if err := im.graphInputs(g, nodes); err != nil {
 		return nil, err
 	}
+	// A node the importer refuses does not stop the conversion: the ones
+	// after it that do not depend on it are still checked, so the error
+	// names every refused node at once.
+	var refused []error
+	skipped := map[string]bool{}
 	for i, n := range nodes {
 		im.report.Nodes = append(im.report.Nodes, NodeReport{Index: i, Name: n.Name, OpType: opName(n)})
 		im.cur = &im.report.Nodes[len(im.report.Nodes)-1]
 		im.g.attr = im.origin()
-		if err := im.convert(n); err != nil {
-			return nil, err
+		if readsAny(n, skipped) {
+			markOutputs(n, skipped)
+			continue
 		}
+		if err := im.convert(n); err != nil {
+			if !errors.Is(err, ErrUnsupported) {
+				return nil, err
+			}
+			refused = append(refused, err)
+			markOutputs(n, skipped)
+		}
+	}
+	if err := joinRefusals(refused); err != nil {
+		return nil, err
 	}
 	if err := im.graphOutputs(g); err != nil {
 		return nil, err
@@ -433,6 +450,16 @@ func (im *importer) graphOutputs(g *onnxpb.GraphProto) error {
 		case kQuant, kDeq, kInt:
 			x = v.q
 		case kPending:
+			if v.p.rawAcc && elem == onnxpb.TensorProto_INT32 {
+				// MatMulInteger/ConvInteger's accumulator as the output:
+				// the engine writes it as int32, exactly (multiplier 1).
+				q, err := im.emitPending(v.p, qparams{scale: 1, dtype: inference.Int32})
+				if err != nil {
+					return err
+				}
+				x = q
+				break
+			}
 			if v.p.passthrough == nil {
 				return fmt.Errorf("%w: output %q is the unquantized float result of %s; add a QuantizeLinear (and DequantizeLinear) after it: the engine's outputs are integers", ErrUnsupported, vi.Name, v.p.origin)
 			}
@@ -577,4 +604,38 @@ func (im *importer) convert(n *onnxpb.NodeProto) error {
 		return unsupported(describe(n), "%s", refusalReason(opName(n)))
 	}
 	return h(im, n, a)
+}
+
+func readsAny(n *onnxpb.NodeProto, names map[string]bool) bool {
+	for _, in := range n.Input {
+		if names[in] {
+			return true
+		}
+	}
+	return false
+}
+
+func markOutputs(n *onnxpb.NodeProto, names map[string]bool) {
+	for _, o := range n.Output {
+		if o != "" {
+			names[o] = true
+		}
+	}
+}
+
+// joinRefusals returns the one refusal as it is, or all of them in one
+// error (nodes that only read a refused node's output are not listed).
+func joinRefusals(refused []error) error {
+	switch len(refused) {
+	case 0:
+		return nil
+	case 1:
+		return refused[0]
+	}
+	prefix := ErrUnsupported.Error() + ": "
+	lines := make([]string, len(refused))
+	for i, err := range refused {
+		lines[i] = "  " + strings.TrimPrefix(err.Error(), prefix)
+	}
+	return fmt.Errorf("%w: %d node(s) cannot be converted to op set v1:\n%s", ErrUnsupported, len(refused), strings.Join(lines, "\n"))
 }

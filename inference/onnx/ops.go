@@ -180,3 +180,17 @@ func countBad(seen map[string]int) int {
 	}
 	return n
 }
+
+// Maps reports whether the importer maps the ONNX op (domain-qualified
+// for contrib ops, as in SupportedOps).
+func Maps(op string) bool { _, ok := handlers[op]; return ok }
+
+// RefusalReason says why the importer does not map op.
+func RefusalReason(op string) string { return refusalReason(op) }
+
+// OpName is a node's op as the importer names it (domain-qualified for
+// contrib ops).
+func OpName(n *onnxpb.NodeProto) string { return opName(n) }
+
+// Describe names a node in messages: its op and name (or first output).
+func Describe(n *onnxpb.NodeProto) string { return describe(n) }

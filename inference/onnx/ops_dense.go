@@ -168,6 +168,9 @@ func opConv(im *importer, n *onnxpb.NodeProto, a attrs) error {
 		return err
 	}
 	ws, err := im.weights(describe(n), wv, 0)
+	if err == nil {
+		ws, err = im.narrow(describe(n), ws)
+	}
 	if err != nil {
 		return err
 	}
@@ -257,6 +260,17 @@ func (im *importer) matmulAct(origin string, a, b *qtensor) (*pending, error) {
 func (im *importer) matmul(origin string, a *qtensor, bv *value, bq *qtensor) (*pending, error) {
 	if bq != nil {
 		return im.matmulAct(origin, a, bq)
+	}
+	if sh := bv.shape(); len(sh) >= 3 {
+		if product(sh[:len(sh)-2]) != 1 {
+			// One matrix per batch: the engine's MatMul with B a constant.
+			bt, err := im.batchedConstant(origin, bv)
+			if err != nil {
+				return nil, err
+			}
+			return im.matmulAct(origin, a, bt)
+		}
+		bv = lastTwoAxes(bv)
 	}
 	ws, err := im.weights(origin, bv, 1)
 	if err != nil {
@@ -415,6 +429,9 @@ func opQLinearConv(im *importer, n *onnxpb.NodeProto, a attrs) error {
 		return err
 	}
 	ws, err := im.weights(describe(n), wv, 0)
+	if err == nil {
+		ws, err = im.narrow(describe(n), ws)
+	}
 	if err != nil {
 		return err
 	}
@@ -541,6 +558,9 @@ func opConvInteger(im *importer, n *onnxpb.NodeProto, a attrs) error {
 		}
 	}
 	ws, err := im.weights(describe(n), &value{kind: kDeqConst, dc: d}, 0)
+	if err == nil {
+		ws, err = im.narrow(describe(n), ws)
+	}
 	if err != nil {
 		return err
 	}
@@ -615,4 +635,58 @@ func (im *importer) operandB(n *onnxpb.NodeProto) (*value, *qtensor, error) {
 	}
 	bq, err := im.act(n, 1)
 	return bv, bq, err
+}
+
+// lastTwoAxes views a constant B of shape [1, …, 1, K, N] as [K, N].
+func lastTwoAxes(v *value) *value {
+	sh := v.shape()
+	drop := len(sh) - 2
+	switch v.kind {
+	case kConst:
+		c := *v.c
+		c.shape = sh[drop:]
+		return &value{kind: kConst, c: &c}
+	case kDeqConst:
+		d := *v.dc
+		q := *d.q
+		q.shape = sh[drop:]
+		d.q = &q
+		if len(d.scales) > 1 {
+			d.axis -= drop
+		} else {
+			d.axis = 1
+		}
+		return &value{kind: kDeqConst, dc: &d}
+	}
+	return v
+}
+
+// batchedConstant turns a constant B of several matrices, quantized per
+// tensor as int8 or uint8, into an engine constant holding exactly its
+// integers and zero point (uint8 shifted to int8, as for activations).
+func (im *importer) batchedConstant(origin string, v *value) (*qtensor, error) {
+	if v.kind != kDeqConst || v.dc.q.i == nil || len(v.dc.scales) != 1 {
+		return nil, unsupported(origin, "a constant B of shape %v (several matrices) must be int8 or uint8 quantized per tensor: op set v1's MatMul takes one scale and zero point for B", v.shape())
+	}
+	d := v.dc
+	var off int64
+	switch d.q.elem {
+	case onnxpb.TensorProto_INT8:
+	case onnxpb.TensorProto_UINT8:
+		off = 128
+	default:
+		return nil, unsupported(origin, "a constant B of type %s: op set v1 holds int8", d.q.elem)
+	}
+	vals := make([]int64, len(d.q.i))
+	for k, x := range d.q.i {
+		vals[k] = x - off
+	}
+	zp := d.zps[0] - off
+	if zp < -128 || zp > 127 {
+		return nil, unsupported(origin, "B's zero point %d", d.zps[0])
+	}
+	shape := slices.Clone(d.q.shape)
+	t := im.g.constantZP(inference.Int8, int32(zp), shape, vals)
+	return &qtensor{t: t, phys: shape, perm: identity(len(shape)), shape: shape,
+		q: qparams{scale: d.scales[0], zp: int32(zp), dtype: inference.Int8, uint8: off != 0}}, nil
 }

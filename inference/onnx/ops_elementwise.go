@@ -199,6 +199,9 @@ func opClip(im *importer, n *onnxpb.NodeProto, a attrs) error {
 			*b = c.at(0)
 		}
 	}
+	if im.opset < 11 { // bounds were attributes
+		lo, hi = a.float("min", lo), a.float("max", hi)
+	}
 	return im.clip(n, lo, hi)
 }
 
@@ -645,6 +648,11 @@ func opCast(im *importer, n *onnxpb.NodeProto, a attrs) error {
 func opIdentity(im *importer, n *onnxpb.NodeProto, a attrs) error {
 	if err := im.onlyFirstOutput(n); err != nil {
 		return err
+	}
+	if n.OpType == "Dropout" && len(n.Input) > 2 && n.Input[2] != "" {
+		if c, err := im.constant(n, 2); err != nil || c == nil || c.at(0) != 0 {
+			return unsupported(describe(n), "Dropout in training mode (or with a training_mode that is not a constant false) drops values at random; export the model in eval mode")
+		}
 	}
 	v, err := im.need(n, 0)
 	if err != nil {

@@ -59,9 +59,23 @@ func opSoftmax(im *importer, n *onnxpb.NodeProto, a attrs) error {
 	if err != nil {
 		return err
 	}
-	axis, ok := normAxis(a.int("axis", -1), len(x.shape))
+	axisAttr := a.int("axis", -1)
+	if im.opset < 13 {
+		axisAttr = a.int("axis", 1)
+	}
+	axis, ok := normAxis(axisAttr, len(x.shape))
 	if !ok {
 		return malformed("node %s: axis for rank %d", describe(n), len(x.shape))
+	}
+	if im.opset < 13 {
+		// Before opset 13 Softmax normalizes over every axis from axis on
+		// as one: the engine's Softmax when only the last is longer than 1.
+		for _, d := range x.shape[axis : len(x.shape)-1] {
+			if d != 1 {
+				return unsupported(describe(n), "opset %d Softmax over the flattened axes from %d of shape %v: op set v1 normalizes over one axis", im.opset, axis, x.shape)
+			}
+		}
+		axis = len(x.shape) - 1
 	}
 	p, err := im.softmaxPending(describe(n), x, axis)
 	if err != nil {

@@ -24,8 +24,9 @@ const (
 	maxFoldElements = 1 << 20
 	// MaxRank bounds the rank of any tensor the importer handles.
 	MaxRank = 8
-	// MinOpset and MaxOpset are the default-domain opsets supported.
-	MinOpset = 13
+	// MinOpset and MaxOpset are the default-domain opsets supported. Before
+	// 13, Clip (10) and Softmax (10 to 12) differ and are read as then.
+	MinOpset = 10
 	MaxOpset = 21
 )
 
@@ -364,3 +365,7 @@ func (a attrs) str(name, def string) string {
 }
 
 func (a attrs) has(name string) bool { _, ok := a[name]; return ok }
+
+// Opset returns the model's default-domain opset, refusing one outside
+// MinOpset to MaxOpset.
+func Opset(m *onnxpb.ModelProto) (int64, error) { return opsets(m) }

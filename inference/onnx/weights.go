@@ -15,6 +15,51 @@ type weightSet struct {
 	shape    []int
 	scales   []float64
 	chanAxis int
+	// wide: some weights (q − zero point, kept exactly) lie outside
+	// [−127, 127]; only a fully connected layer takes them as they are
+	// (fullyConnected splits each over copies of its input). src is what
+	// narrow requantizes from for the other ops.
+	wide bool
+	src  *deqConst
+}
+
+// narrow returns ws with every weight in [−127, 127]: ws itself, or for
+// wide weights their symmetric int8 requantization, with a note.
+func (im *importer) narrow(origin string, ws *weightSet) (*weightSet, error) {
+	if !ws.wide {
+		return ws, nil
+	}
+	out, err := requantizeWeights(ws.src.reals(), ws.shape, ws.chanAxis)
+	if err != nil {
+		return nil, err
+	}
+	im.note("%s: weights %q minus their zero point leave [−127, 127]; requantized to symmetric int8 per output channel (only fully connected layers keep such weights exactly; largest change of a weight: %.3g of its channel's new scale)", origin, ws.src.q.name, maxWeightChange(ws.src, out))
+	return out, nil
+}
+
+// exactWeights keeps quantized weights with zero points exactly, as
+// q − zero point, per output channel (the scales are the weights').
+func exactWeights(origin string, d *deqConst, chanAxis int) (*weightSet, error) {
+	shape := d.q.shape
+	ws := &weightSet{w: make([]int64, len(d.q.i)), shape: shape, scales: make([]float64, shape[chanAxis]), chanAxis: chanAxis, src: d}
+	for c := range ws.scales {
+		s := d.scales[0]
+		if len(d.scales) > 1 {
+			s = d.scales[c]
+		}
+		if !(s > 0) || math.IsInf(s, 0) {
+			return nil, unsupported(origin, "weight scale %g of channel %d is not a positive finite number", s, c)
+		}
+		ws.scales[c] = s
+	}
+	for k, q := range d.q.i {
+		_, z := d.param(k)
+		ws.w[k] = q - z
+		if ws.w[k] < -127 || ws.w[k] > 127 {
+			ws.wide = true
+		}
+	}
+	return ws, nil
 }
 
 func (ws *weightSet) channels() int { return ws.shape[ws.chanAxis] }
@@ -34,8 +79,10 @@ func channelOf(shape []int, axis, k int) int {
 // says so in the report:
 //   - int8 with zero point 0 holding −128: those values become −127 (one
 //     step each);
-//   - a non-zero zero point, uint8, or scales along another axis: the real
-//     weights are requantized to symmetric int8 per output channel;
+//   - a non-zero zero point, or uint8: kept exactly as q − zero point
+//     (wide when that leaves [−127, 127]: see narrow);
+//   - scales along another axis: the real weights are requantized to
+//     symmetric int8 per output channel;
 //   - float weights (no DequantizeLinear): quantized per output channel.
 func (im *importer) weights(origin string, v *value, chanAxis int) (*weightSet, error) {
 	switch v.kind {
@@ -76,12 +123,8 @@ func (im *importer) quantizedWeights(origin string, d *deqConst, chanAxis int) (
 		}
 	}
 	if !symmetric {
-		ws, err := requantizeWeights(d.reals(), shape, chanAxis)
-		if err != nil {
-			return nil, err
-		}
-		im.note("%s: weights %q have a non-zero zero point; requantized to symmetric int8 per output channel (largest change of a weight: %.3g of its channel's new scale)", origin, d.q.name, maxWeightChange(d, ws))
-		return ws, nil
+		im.note("%s: weights %q have a non-zero zero point; kept exactly as q − zero point", origin, d.q.name)
+		return exactWeights(origin, d, chanAxis)
 	}
 	ws := &weightSet{w: make([]int64, len(d.q.i)), shape: shape, scales: make([]float64, channels), chanAxis: chanAxis}
 	for c := range ws.scales {
@@ -101,13 +144,9 @@ func (im *importer) quantizedWeights(origin string, d *deqConst, chanAxis int) (
 			clamped++
 		}
 		if q < -127 || q > 127 {
-			// uint8 weights with zero point 0 hold values above 127: requantize.
-			ws2, err := requantizeWeights(d.reals(), shape, chanAxis)
-			if err != nil {
-				return nil, err
-			}
-			im.note("%s: uint8 weights %q requantized to symmetric int8 per output channel", origin, d.q.name)
-			return ws2, nil
+			// uint8 weights with zero point 0 hold values above 127.
+			im.note("%s: uint8 weights %q kept exactly", origin, d.q.name)
+			return exactWeights(origin, d, chanAxis)
 		}
 		ws.w[k] = q
 	}

@@ -33,7 +33,21 @@ type Graph struct {
 	opset   int64
 	domains []*onnxpb.OperatorSetIdProto
 	names   map[string]bool
-	n       int
+	// reserved names are avoided by fresh ones but may still be claimed
+	// once (values a copied graph will define).
+	reserved map[string]bool
+	n        int
+}
+
+// Reserve keeps fresh names (initializers, nodes) off names that nodes
+// added later will write, e.g. when copying another graph's nodes.
+func (g *Graph) Reserve(names ...string) {
+	if g.reserved == nil {
+		g.reserved = map[string]bool{}
+	}
+	for _, n := range names {
+		g.reserved[n] = true
+	}
 }
 
 // New starts a model with one graph importing the default domain at opset.
@@ -54,7 +68,7 @@ func (g *Graph) UseDomain(domain string, version int64) {
 // fresh returns a value name based on base that is not yet used.
 func (g *Graph) fresh(base string) string {
 	name := base
-	for g.names[name] {
+	for g.names[name] || g.reserved[name] {
 		g.n++
 		name = fmt.Sprintf("%s_%d", base, g.n)
 	}
@@ -293,6 +307,15 @@ func (g *Graph) AddNode(n *onnxpb.NodeProto, inputs, outputs []string) []string 
 	g.g.Node = append(g.g.Node, &onnxpb.NodeProto{Name: g.fresh(fmt.Sprintf("%s_%d", n.OpType, g.n)), OpType: n.OpType,
 		Domain: n.Domain, Input: append([]string(nil), inputs...), Output: outputs, Attribute: n.Attribute})
 	return outputs
+}
+
+// LastNode returns the node added last (nil when there is none), e.g. to
+// give it a name of the caller's.
+func (g *Graph) LastNode() *onnxpb.NodeProto {
+	if len(g.g.Node) == 0 {
+		return nil
+	}
+	return g.g.Node[len(g.g.Node)-1]
 }
 
 // AddNodeAs adds a node of another op with n's attributes and one new output.
