@@ -122,7 +122,7 @@ func depthwiseGathered(ks *kernelSet, pool *scratchPool, x *inference.Tensor, g 
 	}
 	ldo := oc * ep.esize
 	inBytes := x.Elements()
-	zx := byte(x.ZeroPoint)
+	pad := []byte{byte(x.ZeroPoint)}
 	return func(in [][]byte, y []byte) error {
 		if len(in[0]) != inBytes || len(y) != outBytes {
 			return fmt.Errorf("cpu: DepthwiseConv2D operand sizes %d, %d; want %d, %d", len(in[0]), len(y), inBytes, outBytes)
@@ -141,13 +141,18 @@ func depthwiseGathered(ks *kernelSet, pool *scratchPool, x *inference.Tensor, g 
 						for t := 0; t < taps; t++ {
 							ky, kx := t/g.kw, t%g.kw
 							iy := oy*g.sh + ky*g.dh - g.pt
+							if iy < 0 || iy >= g.h {
+								// The whole kernel row reads padding: its
+								// taps are consecutive in buf.
+								fillPattern(buf[t*dwPixels*cs:(t+g.kw)*dwPixels*cs], pad)
+								t += g.kw - 1
+								continue
+							}
 							for p := 0; p < px; p++ {
 								d := buf[(t*dwPixels+p)*cs : (t*dwPixels+p)*cs+n]
 								ix := (ox+p)*g.sw + kx*g.dw - g.pl
-								if iy < 0 || iy >= g.h || ix < 0 || ix >= g.w {
-									for i := range d {
-										d[i] = zx
-									}
+								if ix < 0 || ix >= g.w {
+									fillPattern(d, pad)
 									continue
 								}
 								pix := src[((b*g.h+iy)*g.w+ix)*inC : ((b*g.h+iy)*g.w+ix+1)*inC]

@@ -81,22 +81,19 @@ func main() {
 		runs = append(runs, r)
 	}
 	ecIn := ecrecoverInput()
-	ecrecover := func() measurement {
-		return b.measure(*budget/2, func() (uint64, error) { return b.call(engines[0], common.BytesToAddress([]byte{1}), ecIn) })
+	ecrecover := func() (uint64, error) {
+		return b.call(engines[0], common.BytesToAddress([]byte{1}), ecIn)
 	}
 	var ecPerGas []float64
 	for round := 0; round < *rounds; round++ {
 		for _, r := range runs {
-			// ecrecover is measured beside every shape, so that each ratio
-			// compares two figures taken a moment apart.
-			ec := ecrecover().perGas()
-			ecPerGas = append(ecPerGas, ec)
 			for i, e := range engines {
 				fmt.Fprintf(os.Stderr, "gascal: round %d/%d %s on %s\n", round+1, *rounds, r.s.name, e.name)
-				m := b.run(e, r.s.mode, r.id, r.input, *budget)
+				m, ec := b.run(e, r.s.mode, r.id, r.input, *budget, ecrecover)
 				r.gas = m.gas
-				r.ratio[i] = append(r.ratio[i], m.perGas()/ec)
+				r.ratio[i] = append(r.ratio[i], m.perGas()/ec.perGas())
 				r.nsGas[i] = append(r.nsGas[i], m.perGas())
+				ecPerGas = append(ecPerGas, ec.perGas())
 			}
 		}
 	}
@@ -111,7 +108,7 @@ func main() {
 	}
 	sort.SliceStable(runs, func(i, j int) bool { return worstOf(runs[i]) > worstOf(runs[j]) })
 
-	fmt.Printf("Each shape is called through the inference precompile on every path a node can take, side by side with ecrecover (3000 gas) measured just before it, in one process: %d round(s), interleaved, %v per shape and path per round; each figure is the median over rounds. ns/gas is the time a node spends per unit of gas charged; the target is that no shape on a validator path exceeds ecrecover's (÷ ecrecover ≤ 1.00). ecrecover: %.2f ns/gas (median).\n\n",
+	fmt.Printf("Each shape is called through the inference precompile on every path a node can take, in one process, each call followed by ecrecover calls (3000 gas each) for as long as it took, so that both figures of a ratio come from the same moments: %d round(s), interleaved, %v of shape calls per shape and path per round; each figure is the median over rounds. ns/gas is the time a node spends per unit of gas charged; the target is that no shape on a validator path exceeds ecrecover's (÷ ecrecover ≤ 1.00). ecrecover: %.2f ns/gas (median).\n\n",
 		*rounds, *budget, median(ecPerGas))
 	head := "| shape | what it stresses | gas per call |"
 	rule := "| --- | --- | ---: |"
@@ -311,7 +308,7 @@ func (b *bench) resetCache(e *engine) {
 // run measures one shape on e. A warm shape's model stays in e's cache
 // between rounds; once measured, it is dropped so that the caches of all
 // shapes never sit in memory at once.
-func (b *bench) run(e *engine, mode mode, id common.Hash, input []byte, budget time.Duration) measurement {
+func (b *bench) run(e *engine, mode mode, id common.Hash, input []byte, budget time.Duration, anchor func() (uint64, error)) (measurement, measurement) {
 	defer b.resetCache(e)
 	switch mode {
 	case cold:
@@ -319,13 +316,13 @@ func (b *bench) run(e *engine, mode mode, id common.Hash, input []byte, budget t
 		return b.measure(budget, func() (uint64, error) {
 			b.resetCache(e)
 			return b.call(e, params.InferencePrecompileAddress, data)
-		})
+		}, anchor)
 	case validate:
 		data := validateCalldata(b.chunks[id])
-		return b.measure(budget, func() (uint64, error) { return b.call(e, params.InferencePrecompileAddress, data) })
+		return b.measure(budget, func() (uint64, error) { return b.call(e, params.InferencePrecompileAddress, data) }, anchor)
 	}
 	data := inferCalldata(id, input)
-	return b.measure(budget, func() (uint64, error) { return b.call(e, params.InferencePrecompileAddress, data) })
+	return b.measure(budget, func() (uint64, error) { return b.call(e, params.InferencePrecompileAddress, data) }, anchor)
 }
 
 func (b *bench) register(raw []byte) common.Hash {
@@ -365,23 +362,41 @@ func (b *bench) call(e *engine, addr common.Address, data []byte) (uint64, error
 	return gas - left.ExecutionGas, err
 }
 
-// measure calls f repeatedly for about budget (at least 3 times) after one
-// warm-up call.
-func (b *bench) measure(budget time.Duration, f func() (uint64, error)) measurement {
+// measure calls f repeatedly until its calls have taken about budget (at
+// least 3 calls) after one warm-up call, and after each call runs anchor
+// for about as long as the call took: a machine that slows down (other
+// processes, frequency changes) slows both sides of the ratio alike.
+func (b *bench) measure(budget time.Duration, f, anchor func() (uint64, error)) (m, a measurement) {
 	gas, err := f()
 	if err != nil {
 		fail(fmt.Errorf("warm-up: %v", err))
 	}
-	m := measurement{gas: gas}
-	start := time.Now()
-	for m.calls < 3 || time.Since(start) < budget {
+	agas, err := anchor()
+	if err != nil {
+		fail(fmt.Errorf("anchor: %v", err))
+	}
+	m, a = measurement{gas: gas}, measurement{gas: agas}
+	for m.calls < 3 || m.total < budget {
+		start := time.Now()
 		if _, err := f(); err != nil {
 			fail(err)
 		}
+		took := time.Since(start)
+		m.total += took
 		m.calls++
+		start = time.Now()
+		for {
+			if _, err := anchor(); err != nil {
+				fail(err)
+			}
+			a.calls++
+			if time.Since(start) >= took {
+				break
+			}
+		}
+		a.total += time.Since(start)
 	}
-	m.total = time.Since(start)
-	return m
+	return m, a
 }
 
 func word(v uint64) []byte {
