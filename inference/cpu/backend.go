@@ -63,6 +63,19 @@ func (b *Backend) Prepare(m *inference.Model) (inference.Program, error) {
 	return p, nil
 }
 
+// CompileNode is the backend's implementation of node i of a valid model m,
+// for a backend that runs the other nodes elsewhere (the cuda backend
+// computes its nodes below the GPU threshold with it). On PathGeneric it is
+// the reference's.
+func (b *Backend) CompileNode(m *inference.Model, i int) (reference.NodeFunc, error) {
+	if ks := b.kernels(); ks != nil {
+		if f := prepareNode(ks, newScratchPool(), m, &m.Nodes[i], defaultBounds); f != nil {
+			return f, nil
+		}
+	}
+	return reference.Compile(m, i)
+}
+
 // overrides prepares every node of m for ks. A nil entry would leave its
 // node to the reference code, which is two orders of magnitude slower per
 // unit of gas on the dense ops: within the limits of a valid model there

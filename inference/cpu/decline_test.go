@@ -2,7 +2,6 @@ package cpu
 
 import (
 	"bytes"
-	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -237,5 +236,46 @@ func TestEveryOpOnEveryPath(t *testing.T) {
 	if len(missing) > 0 {
 		t.Errorf("no model exercised %s", strings.Join(missing, ", "))
 	}
-	_ = math.MaxInt32
+}
+
+// TestCompileNode: node by node (as the cuda backend compiles the nodes it
+// leaves on the CPU), every path gives the reference's bytes, and a kernel
+// path never hands back the reference's own implementation.
+func TestCompileNode(t *testing.T) {
+	g := newGen(15)
+	models := []*inference.Model{elementChain(t)}
+	for i := 0; i < 6; i++ {
+		m, _, _ := g.convModel(t, i%2 == 1)
+		models = append(models, m)
+	}
+	for _, b := range paths(t) {
+		for mi, m := range models {
+			fs := make([]reference.NodeFunc, len(m.Nodes))
+			for i := range m.Nodes {
+				f, err := b.CompileNode(m, i)
+				if err != nil {
+					t.Fatal(err)
+				}
+				fs[i] = f
+			}
+			if ks := b.kernels(); ks != nil {
+				if d := declined(ks, m, defaultBounds); len(d) > 0 {
+					t.Errorf("model %d: path %s leaves %v to the reference code", mi, b.Path(), d)
+				}
+			}
+			prog, err := reference.NewProgram(m, fs)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ref, _ := reference.NewProgram(m, nil)
+			for k := 0; k < 3; k++ {
+				in := g.activations(m.InputBytes())
+				want, err1 := ref.Run(in)
+				got, err2 := prog.Run(in)
+				if (err1 == nil) != (err2 == nil) || !bytes.Equal(got, want) {
+					t.Fatalf("model %d path %s: got %x (%v), want %x (%v)", mi, b.Path(), window(got, 0), err2, window(want, 0), err1)
+				}
+			}
+		}
+	}
 }
