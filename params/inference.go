@@ -86,11 +86,14 @@ const (
 	// Mean, Transpose) reached 1.0-1.5× ecrecover's ns/gas while ecrecover,
 	// compute-bound, slowed far less. 2 gives them a 2× margin.
 	InferenceElementOpsPerGas = 2
-	// InferenceBytesPerGas was 8, raised to 4 for the same reason, and for
-	// a model's first call, which loads, decodes, validates and packs every
-	// weight byte (the bytes of constants count at every use): it reached
-	// 3× ecrecover's ns/gas on the loaded calibration machine at 8.
-	InferenceBytesPerGas = 4
+	// InferenceBytesPerGas was 8 until the per-path calibration, now 2: a
+	// model's first call (the cold path an attacker can force on every call
+	// by cycling through more models than the cache holds) loads, decodes,
+	// validates and packs every weight byte, and on the loaded calibration
+	// machine it reached 2-3.5× ecrecover's ns/gas at 8 (about 0.8× at 4);
+	// the bytes of constants count at every use. Memory-bound element ops
+	// gain the same margin.
+	InferenceBytesPerGas = 2
 	// InferenceNodeGas covers each node's dispatch and output allocation.
 	InferenceNodeGas = 20
 )

@@ -24,6 +24,8 @@ import (
 	"fmt"
 	"math/big"
 	"os"
+	goruntime "runtime"
+	"runtime/pprof"
 	"sort"
 	"strings"
 	"time"
@@ -51,7 +53,18 @@ func main() {
 	pathNames := flag.String("path", "", "with -backend cpu: the kernel paths to measure, comma-separated (vnni, avx2, generic); default: every supported one")
 	rounds := flag.Int("rounds", 1, "measure every shape on every path this many times, interleaved; each ratio is the median over rounds")
 	only := flag.String("only", "", "measure only shapes whose name contains this")
+	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the measurements to this file")
 	flag.Parse()
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			fail(err)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			fail(err)
+		}
+		defer pprof.StopCPUProfile()
+	}
 	engines, err := selectEngines(*backendName, *pathNames)
 	if err != nil {
 		fail(err)
@@ -89,6 +102,9 @@ func main() {
 		for _, r := range runs {
 			for i, e := range engines {
 				fmt.Fprintf(os.Stderr, "gascal: round %d/%d %s on %s\n", round+1, *rounds, r.s.name, e.name)
+				// Garbage left by the previous shape is collected here, not
+				// on this shape's or ecrecover's time.
+				goruntime.GC()
 				m, ec := b.run(e, r.s.mode, r.id, r.input, *budget, ecrecover)
 				r.gas = m.gas
 				r.ratio[i] = append(r.ratio[i], m.perGas()/ec.perGas())

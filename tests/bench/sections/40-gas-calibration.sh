@@ -7,9 +7,9 @@ set -euo pipefail
 echo "## Gas calibration: inference vs ecrecover, per path"
 echo
 echo '```'
-echo "go run ./tests/bench/gascal -budget 300ms -rounds 3"
+echo "go run ./tests/bench/gascal -budget 200ms -rounds 3"
 echo '```'
 echo
 echo "Measured $(date -u +%Y-%m-%dT%H:%MZ) on $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//') ($(nproc) cores; load average at start: $(cut -d' ' -f1-3 /proc/loadavg))."
 echo
-go run ./tests/bench/gascal -budget 300ms -rounds 3
+go run ./tests/bench/gascal -budget 200ms -rounds 3
