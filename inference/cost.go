@@ -58,6 +58,12 @@ func (m *Model) computeCost() Cost {
 			c.ElementOps += in0 + outElems
 		case *ArgMaxAttrs:
 			c.ElementOps += in0
+		case *Conv2DAttrs, *DepthwiseConv2DAttrs:
+			// One element op per output element, and one per tap of each
+			// output pixel's receptive field: gathering a tap costs about
+			// as much as an element op, and with few channels per tap the
+			// taps, not the MACs, are the work.
+			c.ElementOps += outElems + taps(m, n)
 		case *SoftmaxAttrs:
 			c.ElementOps += 3*in0 + 8*rows(m, n)
 		case *NormAttrs:
@@ -80,6 +86,18 @@ func (m *Model) computeCost() Cost {
 func rows(m *Model, n *Node) uint64 {
 	x := &m.Tensors[n.Inputs[0]]
 	return uint64(x.Elements() / x.Shape[len(x.Shape)-1])
+}
+
+// taps is output pixels × kernel taps of a convolution: the receptive-field
+// taps it gathers.
+func taps(m *Model, n *Node) uint64 {
+	out := m.Tensors[n.Output].Shape // [N, OH, OW, OC]
+	w := m.Tensors[n.Inputs[1]].Shape
+	kh, kw := w[1], w[2] // Conv2D: [OC, KH, KW, IC]
+	if _, ok := n.Attrs.(*DepthwiseConv2DAttrs); ok {
+		kh, kw = w[0], w[1] // [KH, KW, OC]
+	}
+	return uint64(out[0]) * uint64(out[1]) * uint64(out[2]) * uint64(kh) * uint64(kw)
 }
 
 // NodeMACs is the multiply-accumulate count of node i, 0 unless it is dense.

@@ -179,6 +179,11 @@ func runDevnet(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("--backend: %w", err)
 	}
+	// A devnet runs on any CPU; a validator would refuse this one.
+	if err := inferenceruntime.CheckValidatorCPU(); err != nil {
+		logger.Warn("inference runs slower per unit of gas than the schedule assumes", "err", err)
+	}
+	logger.Info("inference", "backend", backend.Name(), "cpu", inferenceruntime.CPUPath())
 	inferencePrecompile, err := vm.NewInference(chainCfg, vm.InferenceOptions{
 		Cache: inferenceruntime.NewCache(backend, params.InferenceCacheBytes, logger),
 		Calls: vm.NewCallLog(256),

@@ -48,64 +48,16 @@ func (b *Backend) kernels() *kernelSet {
 }
 
 // Prepare implements inference.Backend: it packs every dense node's weights
-// once and returns a program whose Run is safe for concurrent use.
+// once and returns a program whose Run is safe for concurrent use. On a
+// kernel path every node of a valid model runs on the backend's own code
+// (TestEveryOpOnEveryPath); PathGeneric is the reference program itself.
 func (b *Backend) Prepare(m *inference.Model) (inference.Program, error) {
 	ks := b.kernels()
 	if ks == nil {
 		return reference.NewProgram(m, nil)
 	}
 	pool := newScratchPool()
-	overrides := make([]reference.NodeFunc, len(m.Nodes))
-	for i := range m.Nodes {
-		n := &m.Nodes[i]
-		ts := make([]*inference.Tensor, len(n.Inputs))
-		for k, t := range n.Inputs {
-			ts[k] = &m.Tensors[t]
-		}
-		out := &m.Tensors[n.Output]
-		switch a := n.Attrs.(type) {
-		case *inference.FullyConnectedAttrs:
-			overrides[i] = fullyConnected(ks, pool, ts, out, a)
-		case *inference.Conv2DAttrs:
-			if n.Op == inference.OpConv2D {
-				overrides[i] = conv2D(ks, pool, ts, out, a)
-			}
-		case *inference.DepthwiseConv2DAttrs:
-			overrides[i] = depthwiseConv2D(ks, pool, ts, out, a)
-		case *inference.MatMulAttrs:
-			overrides[i] = matMul(ks, pool, ts, out, a)
-		case *inference.Pool2DAttrs:
-			overrides[i] = pool2D(pool, ts, out, a, n.Op == inference.OpAvgPool2D)
-		case *inference.TransposeAttrs:
-			overrides[i] = transpose(pool, ts, out, a)
-		case *inference.AddAttrs:
-			overrides[i] = add(pool, ts, out, a)
-		case *inference.MulAttrs:
-			overrides[i] = mul(pool, ts, out, a)
-		case *inference.RequantizeAttrs:
-			overrides[i] = requantize(ts, out, a)
-		case *inference.ClampAttrs:
-			overrides[i] = clamp(ts, a)
-		case *inference.MeanAttrs:
-			overrides[i] = mean(pool, ts, out, a)
-		case *inference.ConcatAttrs:
-			overrides[i] = concat(ts, out, a)
-		case *inference.ArgMaxAttrs:
-			overrides[i] = argMax(ts, a)
-		case *inference.SoftmaxAttrs:
-			overrides[i] = softmax(ts, out, a)
-		case *inference.NormAttrs:
-			overrides[i] = norm(pool, ts, out, a, n.Op == inference.OpRMSNorm)
-		case *inference.NoAttrs:
-			switch n.Op {
-			case inference.OpLookup:
-				overrides[i] = lookup(ts)
-			case inference.OpGather:
-				overrides[i] = gather(ts, out)
-			}
-		}
-	}
-	p, err := reference.NewProgram(m, overrides)
+	p, err := reference.NewProgram(m, overridesWithin(ks, pool, m, defaultBounds))
 	if err != nil {
 		return nil, fmt.Errorf("cpu: prepare: %w", err)
 	}
@@ -121,3 +73,93 @@ type program struct {
 
 // HeldBytes implements inference.Holder.
 func (p *program) HeldBytes() int { return p.Program.HeldBytes() + p.held }
+
+// CompileNode is the backend's implementation of node i of a valid model m,
+// for a backend that runs the other nodes elsewhere (the cuda backend
+// computes its nodes below the GPU threshold with it). On PathGeneric it is
+// the reference's.
+func (b *Backend) CompileNode(m *inference.Model, i int) (reference.NodeFunc, error) {
+	if ks := b.kernels(); ks != nil {
+		if f := prepareNode(ks, newScratchPool(), m, &m.Nodes[i], defaultBounds); f != nil {
+			return f, nil
+		}
+	}
+	return reference.Compile(m, i)
+}
+
+// overrides prepares every node of m for ks. A nil entry would leave its
+// node to the reference code, which is two orders of magnitude slower per
+// unit of gas on the dense ops: within the limits of a valid model there
+// is none.
+func overrides(ks *kernelSet, m *inference.Model) []reference.NodeFunc {
+	return overridesWithin(ks, newScratchPool(), m, defaultBounds)
+}
+
+// overridesWithin prepares every node of m for ks within bd; pool counts
+// what the nodes keep.
+func overridesWithin(ks *kernelSet, pool *scratchPool, m *inference.Model, bd bounds) []reference.NodeFunc {
+	out := make([]reference.NodeFunc, len(m.Nodes))
+	for i := range m.Nodes {
+		out[i] = prepareNode(ks, pool, m, &m.Nodes[i], bd)
+	}
+	return out
+}
+
+// prepareNode is the backend's implementation of node n.
+func prepareNode(ks *kernelSet, pool *scratchPool, m *inference.Model, n *inference.Node, bd bounds) reference.NodeFunc {
+	ts := make([]*inference.Tensor, len(n.Inputs))
+	for k, t := range n.Inputs {
+		ts[k] = &m.Tensors[t]
+	}
+	out := &m.Tensors[n.Output]
+	switch a := n.Attrs.(type) {
+	case *inference.FullyConnectedAttrs:
+		return fullyConnected(ks, pool, ts, out, a)
+	case *inference.Conv2DAttrs:
+		if n.Op == inference.OpConv2D {
+			return conv2D(ks, pool, ts, out, a, bd)
+		}
+	case *inference.DepthwiseConv2DAttrs:
+		return depthwiseConv2D(ks, pool, ts, out, a, bd)
+	case *inference.MatMulAttrs:
+		return matMul(ks, pool, ts, out, a)
+	case *inference.Pool2DAttrs:
+		return pool2D(pool, ts, out, a, n.Op == inference.OpAvgPool2D)
+	case *inference.TransposeAttrs:
+		return transpose(pool, ts, out, a)
+	case *inference.AddAttrs:
+		return add(pool, ts, out, a)
+	case *inference.MulAttrs:
+		return mul(pool, ts, out, a)
+	case *inference.RequantizeAttrs:
+		return requantize(ts, out, a)
+	case *inference.ClampAttrs:
+		return clamp(ts, a)
+	case *inference.MeanAttrs:
+		return mean(pool, ts, out, a)
+	case *inference.ConcatAttrs:
+		return concat(ts, out, a)
+	case *inference.ArgMaxAttrs:
+		return argMax(ts, a)
+	case *inference.SoftmaxAttrs:
+		return softmax(ts, out, a)
+	case *inference.NormAttrs:
+		return norm(pool, ts, out, a, n.Op == inference.OpRMSNorm)
+	case *inference.NoAttrs:
+		switch n.Op {
+		case inference.OpLookup:
+			return lookup(ts)
+		case inference.OpGather:
+			return gather(ts, out)
+		case inference.OpReshape:
+			return reshape
+		}
+	}
+	return nil
+}
+
+// reshape: the bytes are unchanged, as in the reference.
+func reshape(in [][]byte, y []byte) error {
+	copy(y, in[0])
+	return nil
+}

@@ -7,9 +7,21 @@ import (
 )
 
 // maxImageBytes bounds the padded input image a convolution prepares per
-// call. Larger images (only possible with extreme padding or depth
-// multipliers) run on the reference code.
+// call. Without one (only with extreme padding, dilation or depth
+// multipliers) a Conv2D reads its receptive fields from the unpadded input
+// (convGeom.field) and a DepthwiseConv2D gathers its taps per pixel.
 const maxImageBytes = 64 << 20
+
+// bounds are the scratch limits nodes are prepared under: the package's
+// constants, and smaller ones in tests, so that small models take every
+// path the large ones do.
+type bounds struct {
+	imageBytes  int // a padded image (maxImageBytes)
+	rowBytes    int // a prepared activation row (maxRowBytes)
+	gatherBytes int // depthwiseGathered's taps (maxGatherBytes)
+}
+
+var defaultBounds = bounds{imageBytes: maxImageBytes, rowBytes: maxRowBytes, gatherBytes: maxGatherBytes}
 
 // convGeom is a convolution's geometry over NHWC, with the input padded on
 // every side so that no tap needs a bounds check: the padded image is hp ×
@@ -37,10 +49,10 @@ func newConvGeom(x, out *inference.Tensor, kh, kw int, a *inference.Conv2DAttrs,
 }
 
 // imageElems is the padded image's element count, or -1 when it exceeds
-// maxImageBytes at elem bytes per element.
-func (g *convGeom) imageElems(elem int) int {
+// limit bytes at elem bytes per element.
+func (g *convGeom) imageElems(elem, limit int) int {
 	n := int64(g.batch) * int64(g.hp) * int64(g.wp) * int64(g.c)
-	if n*int64(elem) > maxImageBytes {
+	if n*int64(elem) > int64(limit) {
 		return -1
 	}
 	return int(n)
@@ -141,5 +153,47 @@ func moveWords(dst, src unsafe.Pointer, n int) {
 	}
 	for i := 0; i < n; i += 8 {
 		*(*uint64)(unsafe.Add(dst, i)) = *(*uint64)(unsafe.Add(src, i))
+	}
+}
+
+// field writes elements k0..k1-1 of output pixel m's receptive field (row m
+// of the im2col matrix: K = kh·kw·c in (ky, kx, c) order) into dst at
+// elem bytes each, prepared, reading the unpadded input x (B × H × W × C):
+// a tap outside the input is the prepared padding element pad. Runs that
+// are contiguous in x (a tap's channels; with dilationW 1, a kernel row's
+// taps inside the input) are prepared in one call.
+func (g *convGeom) field(ks *kernelSet, dst, x []byte, m, k0, k1 int, pad []byte) {
+	e := ks.elem
+	ox := m % g.ow
+	oy := (m / g.ow) % g.oh
+	b := m / (g.ow * g.oh)
+	c, rowK := g.c, g.kw*g.c
+	for k := k0; k < k1; {
+		ky := k / rowK
+		kx := (k - ky*rowK) / c
+		ch := k - ky*rowK - kx*c
+		iy := oy*g.sh + ky*g.dh - g.pt
+		ix := ox*g.sw + kx*g.dw - g.pl
+		end := min(k1, (ky+1)*rowK) // this kernel row's last element + 1
+		d := dst[(k-k0)*e:]
+		var n int
+		switch {
+		case iy < 0 || iy >= g.h: // the rest of the kernel row is padding
+			n = end - k
+			fillPattern(d[:n*e], pad)
+		case ix < 0 || ix >= g.w:
+			n = min(c-ch, end-k)
+			fillPattern(d[:n*e], pad)
+		default:
+			n = c - ch
+			if g.dw == 1 { // the following taps read the following pixels
+				last := min(g.kw-1, kx+g.w-1-ix)
+				n += (last - kx) * c
+			}
+			n = min(n, end-k)
+			at := ((b*g.h+iy)*g.w+ix)*c + ch
+			ks.prepare(d[:n*e], x[at:at+n])
+		}
+		k += n
 	}
 }

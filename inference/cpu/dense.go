@@ -40,15 +40,11 @@ func newDense(ks *kernelSet, pool *scratchPool, ts []*inference.Tensor, out *inf
 	return d
 }
 
-// fullyConnected prepares a FullyConnected node, or returns nil to leave it
-// to the reference code.
+// fullyConnected prepares a FullyConnected node.
 func fullyConnected(ks *kernelSet, pool *scratchPool, ts []*inference.Tensor, out *inference.Tensor, a *inference.FullyConnectedAttrs) reference.NodeFunc {
 	x := ts[0]
 	k := x.Shape[len(x.Shape)-1]
 	n := ts[1].Shape[0]
-	if k*ks.elem > maxRowBytes {
-		return nil
-	}
 	rows := x.Elements() / k
 	d := newDense(ks, pool, ts, out, k, n, a.QMin, a.QMax)
 	ldo := n * d.ep.esize
@@ -65,22 +61,21 @@ func fullyConnected(ks *kernelSet, pool *scratchPool, ts []*inference.Tensor, ou
 }
 
 // conv2D prepares a Conv2D node as a GEMM over the im2col matrix (a 1×1,
-// stride 1, unpadded convolution is a GEMM over the input itself), or
-// returns nil to leave it to the reference code.
-func conv2D(ks *kernelSet, pool *scratchPool, ts []*inference.Tensor, out *inference.Tensor, a *inference.Conv2DAttrs) reference.NodeFunc {
+// stride 1, unpadded convolution is a GEMM over the input itself). The
+// im2col rows come from a padded copy of the input, or, when that copy
+// would exceed maxImageBytes or a row maxRowBytes (a sliced GEMM), straight
+// from the input (convGeom.field).
+func conv2D(ks *kernelSet, pool *scratchPool, ts []*inference.Tensor, out *inference.Tensor, a *inference.Conv2DAttrs, bd bounds) reference.NodeFunc {
 	x, w := ts[0], ts[1]
 	oc, kh, kw, c := w.Shape[0], w.Shape[1], w.Shape[2], w.Shape[3]
 	k := kh * kw * c
-	if k*ks.elem > maxRowBytes {
-		return nil
-	}
 	g := newConvGeom(x, out, kh, kw, a, c)
 	pointwise := kh == 1 && kw == 1 && g.sh == 1 && g.sw == 1 && g.hp == g.h && g.wp == g.w
-	imgElems := g.imageElems(ks.elem)
-	if !pointwise && imgElems < 0 {
-		return nil
-	}
+	imgElems := g.imageElems(ks.elem, bd.imageBytes)
+	slice := bd.rowBytes / (ks.kAlign * ks.elem)
+	direct := !pointwise && (imgElems < 0 || (k+ks.kAlign-1)/ks.kAlign > slice)
 	d := newDense(ks, pool, ts, out, k, oc, a.QMin, a.QMax)
+	d.pb.slice = slice
 	ldo := oc * d.ep.esize
 	rows := g.batch * g.oh * g.ow
 	// The padding element, prepared: zx + aBias as the kernels read it.
@@ -98,7 +93,10 @@ func conv2D(ks *kernelSet, pool *scratchPool, ts []*inference.Tensor, out *infer
 		sc := pool.get()
 		defer pool.put(sc)
 		src := source{kind: sourceRows, x: in[0], k: k}
-		if !pointwise {
+		switch {
+		case direct:
+			src = source{kind: sourceConv, x: in[0], k: k, conv: &g, pad: padElem}
+		case !pointwise:
 			img := sc.img.get(imgElems*ks.elem + 64) // slack for im2col's word moves
 			g.pad(img, in[0], g.w*c, ks.elem, padElem, ks.prepare)
 			src = source{kind: sourceIm2col, x: img, k: k, conv: &g}
@@ -120,9 +118,6 @@ func matMul(ks *kernelSet, pool *scratchPool, ts []*inference.Tensor, out *infer
 	A, B := ts[0], ts[1]
 	trans := a.TransposeB == 1
 	batch, M, K, N := inference.MatMulDims(A.Shape, B.Shape, trans)
-	if K*ks.elem > maxRowBytes {
-		return nil
-	}
 	za, zb := int64(A.ZeroPoint), int64(B.ZeroPoint)
 	layout, size := layoutB(ks, K, N)
 	padded := layout.colsPadded(ks)

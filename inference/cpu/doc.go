@@ -31,7 +31,8 @@
 //     element goes through a dtype switch and int64 closures, which made
 //     them the slowest ops per unit of gas (tests/bench/gascal).
 //   - gemm.go: the driver (row chunks × panels × micro-kernel tiles; the
-//     VNNI kernels requantize in registers and store the outputs);
+//     VNNI kernels requantize in registers and store the outputs), and
+//     gemmSliced for a K beyond one prepared row;
 //     epilogue.go: the requantization's per-column constants, the AVX-512
 //     epilogue over a tile (depthwise) and the Go one (AVX2).
 //   - gen_kernels.go writes kernels_amd64.s and kernels_amd64.go
@@ -48,5 +49,8 @@
 // and N mod 16, M = 1..17, the largest K the overflow proof allows, zero
 // points at both extremes, inputs all -128 and all 127, every shift 0..62,
 // int8/int16/int32 outputs, convolution strides, dilations, paddings and
-// depth multipliers.
+// depth multipliers. decline_test.go checks that no kernel path leaves a
+// node of a valid model to the reference code (every op of the conformance
+// vectors; convolutions beyond the scratch bounds, at full size and, under
+// tiny bounds, at random).
 package cpu

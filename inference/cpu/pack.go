@@ -12,6 +12,7 @@ import "unsafe"
 type packedB struct {
 	k, n   int // true sizes
 	kg     int // k groups: ceil(K / kAlign)
+	slice  int // k groups per slice of a sliced GEMM (gemmSliced)
 	panels []panel
 	data   []byte // 64-byte aligned
 }
@@ -23,7 +24,7 @@ type panel struct {
 
 // layoutB computes the panels of a K × N matrix and the bytes they take.
 func layoutB(ks *kernelSet, k, n int) (packedB, int) {
-	pb := packedB{k: k, n: n, kg: (k + ks.kAlign - 1) / ks.kAlign}
+	pb := packedB{k: k, n: n, kg: (k + ks.kAlign - 1) / ks.kAlign, slice: ks.sliceGroups()}
 	pc := ks.panelCols()
 	off := 0
 	for c0 := 0; c0 < n; c0 += pc {

@@ -15,6 +15,9 @@ type scratch struct {
 	rowoff  []int32    // per-row constants (MatMul) or zeros
 	colterm []int32    // MatMul: per-column constants
 	colsum  []int64    // MatMul: Σ_k b[k][n]
+	acc     []int32    // gemmSliced: a tile's sums over the slices so far
+	zero    []int32    // gemmSliced: the bias of every slice but the first
+	gather  alignedBuf // DepthwiseConv2D without a padded image: the taps of a few pixels
 
 	// Typed element ops.
 	normMemo *rowMemo   // the norms' per-row results (normalize.go)

@@ -9,6 +9,7 @@ import (
 	"sync"
 
 	"github.com/infergeth/infergeth/inference"
+	"github.com/infergeth/infergeth/inference/cpu"
 	"github.com/infergeth/infergeth/inference/cuda"
 )
 
@@ -39,6 +40,11 @@ var gpu = sync.OnceValue(func() *cuda.Backend {
 		return nil
 	}
 	cfg.CPU = cpuBackend() // nil: the reference backend
+	// The nodes of a GPU program that stay on the CPU run on the CPU
+	// kernels too, not on the reference code (gas is calibrated on them).
+	if c, ok := cfg.CPU.(*cpu.Backend); ok {
+		cfg.CompileNode = c.CompileNode
+	}
 	cfg.Log = log
 	if cfg.Name == "" {
 		cfg.Name = "cuda-auto" // the threshold; "cuda" is the forced view

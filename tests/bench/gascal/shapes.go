@@ -167,6 +167,20 @@ func shapes() []shape {
 		{"avgpool int16 3×3, 1 channel", "AvgPool2D, int16", warm, pool16()},
 		{"mean pairs", "Mean over an axis of 2, a kept axis of 2 inside", warm, unary([]int{1024, 1024, 2, 2}, inference.OpMean, &inference.MeanAttrs{Axes: 4}, i8(0, 1024, 1024, 2))},
 		{"argmax pairs", "ArgMax over rows of 2", warm, unary([]int{2048, 1024, 2}, inference.OpArgMax, &inference.ArgMaxAttrs{Axis: 2}, inference.Spec{DType: inference.Int32, Shape: []int{2048, 1024}})},
+		// Convolutions whose im2col rows are mostly separate taps (one
+		// channel, dilation): copying the receptive fields, not the MACs,
+		// is the work.
+		{"conv 1024×1024×1→1 3×3", "Conv2D, one channel in and out", warm, convWith(1024, 1, 1, 3, 1, 1)},
+		{"conv 512×512×1→1 8×8 dilated 2", "Conv2D, one channel, every tap its own copy", warm, convWith(512, 1, 1, 8, 2, 1)},
+		{"conv 256×256×4→8 5×5 dilated 3", "Conv2D, few channels, dilated", warm, convWith(256, 4, 8, 5, 3, 1)},
+		{"depthwise 1024×1024×1 3×3", "DepthwiseConv2D, one channel", warm, depthwiseWith(1024, 1, 3, 1)},
+		{"depthwise 256×256×16 5×5 dilated 4", "DepthwiseConv2D, dilated", warm, depthwiseWith(256, 16, 5, 4)},
+		// Shapes beyond the kernels' scratch bounds (an im2col row above
+		// 1 MiB, a padded image above 64 MiB): the cpu backend once left
+		// them to the reference code.
+		{"conv K 64×64×300 (row above 1 MiB)", "Conv2D, K split into slices", warm, convBigK()},
+		{"conv padded image above 64 MiB", "Conv2D, receptive fields read from the unpadded input", warm, convBigImage(false)},
+		{"depthwise padded image above 64 MiB", "DepthwiseConv2D, taps gathered per pixel", warm, convBigImage(true)},
 		{"first call, 16 MB model", "loading a model from state", cold, fc(1, 4096, 4000)},
 		{"validate, 16 MB model", "registration", validate, fc(1, 4096, 4000)},
 	}
@@ -210,5 +224,82 @@ func unary2(x inference.Spec, op inference.Op, attrs inference.Attrs, out infere
 		operands = append(operands, c(b))
 	}
 	b.Output(b.Node(op, attrs, out, operands...))
+	return b
+}
+
+// convWith is a Conv2D over an h×h×c image to oc channels with a k×k
+// kernel of dilation d and stride st, padded to keep the size (stride 1).
+func convWith(h, c, oc, k, d, st int) *inference.Builder {
+	b := &inference.Builder{}
+	x := b.Input(i8(0, 1, h, h, c))
+	w, bias, m, s := dense(b, []int{oc, k, k, c}, oc, k*k*c)
+	p := uint32(d * (k - 1) / 2)
+	a := &inference.Conv2DAttrs{StrideH: uint32(st), StrideW: uint32(st), DilationH: uint32(d), DilationW: uint32(d), PadTop: p, PadLeft: p, PadBottom: p, PadRight: p, QMin: -128, QMax: 127}
+	o := inference.ConvOutput(h, k, st, d, int(p), int(p))
+	b.Output(b.Node(inference.OpConv2D, a, i8(0, 1, o, o, oc), x, w, bias, m, s))
+	return b
+}
+
+// depthwiseWith is depthwise(h, c, k) with dilation d.
+func depthwiseWith(h, c, k, d int) *inference.Builder {
+	b := &inference.Builder{}
+	x := b.Input(i8(0, 1, h, h, c))
+	w, bias, m, s := dense(b, []int{k, k, c}, c, k*k)
+	p := uint32(d * (k - 1) / 2)
+	a := &inference.DepthwiseConv2DAttrs{Conv2DAttrs: inference.Conv2DAttrs{StrideH: 1, StrideW: 1, DilationH: uint32(d), DilationW: uint32(d), PadTop: p, PadLeft: p, PadBottom: p, PadRight: p, QMin: -128, QMax: 127}, DepthMultiplier: 1}
+	o := inference.ConvOutput(h, k, 1, d, int(p), int(p))
+	b.Output(b.Node(inference.OpDepthwiseConv2D, a, i8(0, 1, o, o, c), x, w, bias, m, s))
+	return b
+}
+
+// sparse is n weights, one in every 997 non-zero: the overflow proof
+// then allows dot products far longer than dense weights would.
+func sparse(n int) []int64 {
+	w := make([]int64, n)
+	for i := 0; i < n; i += 997 {
+		w[i] = int64(i%255) - 127
+	}
+	return w
+}
+
+// sparseDense is dense with sparse weights.
+func sparseDense(b *inference.Builder, wShape []int, nch int) (w, bias, m, s int) {
+	n := 1
+	for _, d := range wShape {
+		n *= d
+	}
+	w = b.Const(inference.Int8, 0, wShape, sparse(n))
+	bias = b.Const(inference.Int32, 0, []int{nch}, fill(nch, 0))
+	m = b.Const(inference.Int32, 0, []int{nch}, fill(nch, 1<<30))
+	s = b.Const(inference.Int8, 0, []int{nch}, fill(nch, 45))
+	return
+}
+
+// convBigK: a 64×64 kernel over 300 channels, K = 1228800 (an im2col row
+// of 1.2 MB int8, 2.4 MB as AVX2's int16), over an image padded by 3.
+func convBigK() *inference.Builder {
+	b := &inference.Builder{}
+	x := b.Input(i8(0, 1, 64, 64, 300))
+	w, bias, m, s := sparseDense(b, []int{2, 64, 64, 300}, 2)
+	a := &inference.Conv2DAttrs{StrideH: 1, StrideW: 1, DilationH: 1, DilationW: 1, PadTop: 3, PadLeft: 3, PadBottom: 3, PadRight: 3, QMin: -128, QMax: 127}
+	b.Output(b.Node(inference.OpConv2D, a, i8(0, 1, 7, 7, 2), x, w, bias, m, s))
+	return b
+}
+
+// convBigImage: a 64×64 kernel of dilation 16 over a 256×256×48 image
+// padded by 504 on every side (a 1264² × 48 padded image: 77 MB), stride 8.
+func convBigImage(depthwise bool) *inference.Builder {
+	const h, c, k, d, st, p = 256, 48, 64, 16, 8, 504
+	b := &inference.Builder{}
+	x := b.Input(i8(3, 1, h, h, c))
+	o := inference.ConvOutput(h, k, st, d, p, p)
+	a := inference.Conv2DAttrs{StrideH: st, StrideW: st, DilationH: d, DilationW: d, PadTop: p, PadLeft: p, PadBottom: p, PadRight: p, QMin: -128, QMax: 127}
+	if depthwise {
+		w, bias, m, s := sparseDense(b, []int{k, k, c}, c)
+		b.Output(b.Node(inference.OpDepthwiseConv2D, &inference.DepthwiseConv2DAttrs{Conv2DAttrs: a, DepthMultiplier: 1}, i8(0, 1, o, o, c), x, w, bias, m, s))
+		return b
+	}
+	w, bias, m, s := sparseDense(b, []int{1, k, k, c}, 1)
+	b.Output(b.Node(inference.OpConv2D, &a, i8(0, 1, o, o, 1), x, w, bias, m, s))
 	return b
 }
