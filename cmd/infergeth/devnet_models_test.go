@@ -20,7 +20,7 @@ func TestBannerDescribesModels(t *testing.T) {
 	for _, want := range []string{
 		"out: int8[1,10]@0 int32[1]@10",
 		"in: int8[1,96]@0",
-		"infer charges 8365 gas (model gas 3465 + 4900 per call)",
+		"infer charges 12060 gas (model gas 7160 + 4900 per call)",
 		"tests/tools/node_modules/.bin/cast call 0x0000000000000000000000000000000000000A00",
 	} {
 		if !strings.Contains(out, want) {

@@ -23,7 +23,7 @@ contract MockFreshnessTest is Test {
     ScriptedFeed feed;
 
     /// The canonical bytes of vm/inference_test.go's freshModel (the model
-    /// text below; `infergeth model inspect` prints its id and gas, 2022):
+    /// text below; `infergeth model inspect` prints its id and gas, 2026):
     ///   input x: int8[4]
     ///   w: int8[4] = Clamp(x) min=-128 max=127
     ///   output w
@@ -180,14 +180,14 @@ contract MockFreshnessTest is Test {
     /// declare: a dApp that tests against the mock with the real model sees
     /// MissingFreshness where the chain raises it, without declaring anything.
     function test_ModelBytesCarryTheirFreshness() public {
-        bytes32 id = mock.setModelBytes(MIXED_MODEL_BYTES, 2022);
+        bytes32 id = mock.setModelBytes(MIXED_MODEL_BYTES, 2026);
         assertEq(id, MIXED_MODEL_ID, "id is keccak256 of the bytes");
         assertEq(id, keccak256(MIXED_MODEL_BYTES), "id");
         IInference.ModelInfo memory info = INFERENCE.modelInfo(id);
         assertEq(info.inputBytes, 4, "inputBytes");
         assertEq(info.outputBytes, 4, "outputBytes");
         assertEq(info.inputElements, 4, "inputElements");
-        assertEq(info.gas, 2022, "gas");
+        assertEq(info.gas, 2026, "gas");
         assertEq(info.size, MIXED_MODEL_BYTES.length, "size");
         assertEq(info.freshness.length, 2, "freshness entries");
         assertEq(info.freshness[0].element, 1, "element");
@@ -209,7 +209,7 @@ contract MockFreshnessTest is Test {
     }
 
     function test_ModelBytesWithTwoInputs() public {
-        bytes32 id = mock.setModelBytes(TWO_INPUTS_BYTES, 2043);
+        bytes32 id = mock.setModelBytes(TWO_INPUTS_BYTES, 2048);
         IInference.ModelInfo memory info = INFERENCE.modelInfo(id);
         assertEq(info.inputBytes, 2 + 4, "inputBytes: int8[2] and int16[1,2]");
         assertEq(info.outputBytes, 6, "outputBytes");

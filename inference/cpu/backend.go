@@ -87,16 +87,10 @@ func (b *Backend) CompileNode(m *inference.Model, i int) (reference.NodeFunc, er
 	return reference.Compile(m, i)
 }
 
-// overrides prepares every node of m for ks. A nil entry would leave its
-// node to the reference code, which is two orders of magnitude slower per
-// unit of gas on the dense ops: within the limits of a valid model there
-// is none.
-func overrides(ks *kernelSet, m *inference.Model) []reference.NodeFunc {
-	return overridesWithin(ks, newScratchPool(), m, defaultBounds)
-}
-
 // overridesWithin prepares every node of m for ks within bd; pool counts
-// what the nodes keep.
+// what the nodes keep. A nil entry would leave its node to the reference
+// code, which is two orders of magnitude slower per unit of gas on the dense
+// ops: within the limits of a valid model there is none.
 func overridesWithin(ks *kernelSet, pool *scratchPool, m *inference.Model, bd bounds) []reference.NodeFunc {
 	out := make([]reference.NodeFunc, len(m.Nodes))
 	for i := range m.Nodes {
