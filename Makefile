@@ -7,6 +7,7 @@ SHARED   ?= ../shared
 .PHONY: cuda cuda-check cuda-ptx gpu-build
 .PHONY: contracts contracts-check test-contracts
 .PHONY: test-onnx models race onnx-testdata
+.PHONY: cluster test-cluster
 
 all: build
 
@@ -21,7 +22,7 @@ devnet: tools build
 ## Each suite's counts go to $(RESULTS) through tests/summary.
 RESULTS := build/test-results
 SUMMARY := build/bin/testsummary
-TEST_SUITES := test-go test-vectors test-statetest test-e2e test-contracts test-onnx
+TEST_SUITES := test-go test-vectors test-statetest test-e2e test-contracts test-onnx test-cluster
 test: tools build $(SUMMARY)
 	@rm -rf $(RESULTS) && mkdir -p $(RESULTS) && date +%s > $(RESULTS)/.start
 	@$(MAKE) --no-print-directory -k $(TEST_SUITES); status=$$?; \
@@ -56,6 +57,23 @@ test-statetest: build $(SUMMARY)
 test-e2e: tools build $(SUMMARY)
 	$(GO) vet -tags e2e ./tests/e2e/ ./tests/l1/
 	INFERGETH_BIN=$(abspath $(BIN)) $(GO) test -tags e2e -count=1 -timeout 10m -json ./tests/e2e/ ./tests/l1/ 2>&1 | $(SUMMARY) go -dir $(RESULTS) -name e2e
+
+## cluster: a four-validator CometBFT network on 127.0.0.1 (free ports), one
+## process per node; prints each node's JSON-RPC URL. The homes stay in
+## CLUSTER_DIR (written once; remove it for a new chain). Ctrl-C stops it.
+CLUSTER_DIR ?= build/cluster
+cluster: build
+	@test -d $(CLUSTER_DIR) || $(BIN) cluster init --validators 4 --out $(CLUSTER_DIR)
+	$(BIN) cluster run $(CLUSTER_DIR)
+
+## test-cluster: real validator processes (consensus/bft) on 127.0.0.1: agreement
+## under a mixed stream, cast, kill -9, SIGSTOP, 2 of 4 stopped, a late full node,
+## and a validator with wrong inference results (a -tags faultinject build).
+FAULT_BIN := build/bin/infergeth-faultinject
+test-cluster: tools build $(SUMMARY)
+	$(GO) build -tags faultinject -o $(FAULT_BIN) ./cmd/infergeth
+	$(GO) vet -tags cluster ./tests/cluster/
+	INFERGETH_BIN=$(abspath $(BIN)) INFERGETH_FAULT_BIN=$(abspath $(FAULT_BIN)) $(GO) test -tags cluster -count=1 -timeout 6m -json ./tests/cluster/ 2>&1 | $(SUMMARY) go -dir $(RESULTS) -name cluster
 
 ## contracts: rebuild the model registry's genesis artifact,
 ## contracts/artifacts/ModelRegistry.json, with the pinned solc-js (deterministic).

@@ -1,8 +1,11 @@
 // Package consensus decides who makes blocks, when, and which headers a
 // node accepts. Engines share one executor and chain store (package core):
 // `dev` is the devnet's single sequencer with time control; `bft`
-// (CometBFT, a later issue) will drive the same builder from
-// PrepareProposal and the same executor from ProcessProposal.
+// (CometBFT) drives the same builder from PrepareProposal and the same
+// executor from ProcessProposal. A BFT block's consensus fields come from
+// what CometBFT agreed for the height (time, proposer), which Prepare's
+// parent-only signature cannot carry: package bft derives them itself
+// (bft.attrsFor) and checks them in ProcessProposal.
 //
 // Start with Engine below, then dev/engine.go.
 package consensus

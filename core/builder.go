@@ -90,7 +90,14 @@ func (b *Builder) NextHeader(parent *types.Header, attrs BuildAttrs) *types.Head
 // transaction, the model and the backend.
 func (b *Builder) Build(ctx context.Context, attrs BuildAttrs, forced []*types.Transaction, pool *Pool) (*Built, error) {
 	head, root := b.chain.Head()
-	parent := head.Header()
+	return b.BuildOn(ctx, head.Header(), root, attrs, forced, pool)
+}
+
+// BuildOn is Build on an explicit parent and parent state root rather than
+// the head: a BFT proposer builds a candidate that is not committed until
+// the validators agree on it. Nothing is written; the result's State is
+// what Chain.Commit takes if the block is decided.
+func (b *Builder) BuildOn(ctx context.Context, parent *types.Header, root common.Hash, attrs BuildAttrs, forced []*types.Transaction, pool *Pool) (*Built, error) {
 	if attrs.Timestamp < parent.Time {
 		return nil, fmt.Errorf("timestamp %d before parent's %d", attrs.Timestamp, parent.Time)
 	}

@@ -428,6 +428,16 @@ func (c *Chain) Receipt(hash common.Hash) (*types.Receipt, *types.Block, error) 
 // transactions with placeholder signatures (impersonation) are stored with
 // the block, from the chain's Senders.
 func (c *Chain) Commit(block *types.Block, receipts types.Receipts, statedb *state.StateDB) error {
+	return c.CommitWithMeta(block, receipts, statedb, nil, nil)
+}
+
+// metaPrefix namespaces the engines' own keys (WriteMeta).
+var metaPrefix = []byte("infergeth-meta-")
+
+// CommitWithMeta is Commit that also writes an engine's key in the same
+// batch, so that the key and the block survive a crash together (the BFT
+// engine's last consensus height). A nil key writes none.
+func (c *Chain) CommitWithMeta(block *types.Block, receipts types.Receipts, statedb *state.StateDB, key, value []byte) error {
 	c.writeMu.Lock()
 	defer c.writeMu.Unlock()
 	head, headRoot := c.Head()
@@ -463,6 +473,11 @@ func (c *Chain) Commit(block *types.Block, receipts types.Receipts, statedb *sta
 			return err
 		}
 	}
+	if key != nil {
+		if err := batch.Put(append(append([]byte{}, metaPrefix...), key...), value); err != nil {
+			return err
+		}
+	}
 	rawdb.WriteCanonicalHash(batch, block.Hash(), block.NumberU64())
 	rawdb.WriteHeadBlockHash(batch, block.Hash())
 	rawdb.WriteHeadHeaderHash(batch, block.Hash())
@@ -484,6 +499,25 @@ func (c *Chain) Commit(block *types.Block, receipts types.Receipts, statedb *sta
 	c.mu.Unlock()
 	c.chainFeed.Send(ChainEvent{Block: block, Receipts: receipts})
 	return nil
+}
+
+// WriteMeta durably writes an engine's key without a block.
+func (c *Chain) WriteMeta(key, value []byte) error {
+	c.writeMu.Lock()
+	defer c.writeMu.Unlock()
+	if err := c.db.Put(append(append([]byte{}, metaPrefix...), key...), value); err != nil {
+		return fmt.Errorf("write %s: %w", key, err)
+	}
+	return c.sync()
+}
+
+// ReadMeta reads an engine's key; nil when absent.
+func (c *Chain) ReadMeta(key []byte) []byte {
+	v, err := c.db.Get(append(append([]byte{}, metaPrefix...), key...))
+	if err != nil {
+		return nil
+	}
+	return v
 }
 
 // PreStateRoot is the root of the state block was executed on: its

@@ -64,12 +64,18 @@ type evmAPI struct{ n *Node }
 
 // Snapshot is evm_snapshot.
 func (api *evmAPI) Snapshot() (hexutil.Uint64, error) {
+	if err := api.n.devOnly(); err != nil {
+		return 0, err
+	}
 	id, err := api.n.seq.Snapshot()
 	return hexutil.Uint64(id), err
 }
 
 // Revert is evm_revert.
 func (api *evmAPI) Revert(id quantity) (bool, error) {
+	if err := api.n.devOnly(); err != nil {
+		return false, err
+	}
 	v, err := id.uint64()
 	if err != nil {
 		return false, err
@@ -126,6 +132,9 @@ const maxMineBlocks = 10_000
 
 // Mine is evm_mine: one block now (or at the given timestamp).
 func (api *evmAPI) Mine(ctx context.Context, opts *mineOptions) (string, error) {
+	if err := api.n.devOnly(); err != nil {
+		return "", err
+	}
 	var ts *uint64
 	blocks := uint64(1)
 	if opts != nil {
@@ -148,6 +157,9 @@ func (api *evmAPI) Mine(ctx context.Context, opts *mineOptions) (string, error) 
 
 // IncreaseTime is evm_increaseTime; it returns the total offset in seconds.
 func (api *evmAPI) IncreaseTime(seconds quantity) (int64, error) {
+	if err := api.n.devOnly(); err != nil {
+		return 0, err
+	}
 	v, err := seconds.uint64()
 	if err != nil {
 		return 0, err
@@ -157,6 +169,9 @@ func (api *evmAPI) IncreaseTime(seconds quantity) (int64, error) {
 
 // SetNextBlockTimestamp is evm_setNextBlockTimestamp.
 func (api *evmAPI) SetNextBlockTimestamp(ts quantity) error {
+	if err := api.n.devOnly(); err != nil {
+		return err
+	}
 	v, err := ts.uint64()
 	if err != nil {
 		return err
@@ -166,6 +181,9 @@ func (api *evmAPI) SetNextBlockTimestamp(ts quantity) error {
 
 // SetTime is evm_setTime: the clock reads ts from now on.
 func (api *evmAPI) SetTime(ts quantity) (int64, error) {
+	if err := api.n.devOnly(); err != nil {
+		return 0, err
+	}
 	v, err := ts.uint64()
 	if err != nil {
 		return 0, err
@@ -175,11 +193,17 @@ func (api *evmAPI) SetTime(ts quantity) (int64, error) {
 
 // SetAutomine is evm_setAutomine.
 func (api *evmAPI) SetAutomine(ctx context.Context, on bool) error {
+	if err := api.n.devOnly(); err != nil {
+		return err
+	}
 	return api.n.seq.SetAutomine(ctx, on)
 }
 
 // SetIntervalMining is evm_setIntervalMining (milliseconds; 0 stops).
 func (api *evmAPI) SetIntervalMining(ms quantity) error {
+	if err := api.n.devOnly(); err != nil {
+		return err
+	}
 	v, err := ms.uint64()
 	if err != nil {
 		return err
@@ -193,6 +217,9 @@ func (api *evmAPI) SetIntervalMining(ms quantity) error {
 
 // SetBlockGasLimit is evm_setBlockGasLimit.
 func (api *evmAPI) SetBlockGasLimit(limit quantity) (bool, error) {
+	if err := api.n.devOnly(); err != nil {
+		return false, err
+	}
 	v, err := limit.uint64()
 	if err != nil {
 		return false, err
@@ -205,6 +232,9 @@ type anvilAPI struct{ n *Node }
 
 // SetBalance is anvil_setBalance.
 func (api *anvilAPI) SetBalance(addr common.Address, balance hexutil.Big) error {
+	if err := api.n.devOnly(); err != nil {
+		return err
+	}
 	v, overflow := uint256.FromBig(balance.ToInt())
 	if overflow || balance.ToInt().Sign() < 0 {
 		return errors.New("balance out of range")
@@ -217,6 +247,9 @@ func (api *anvilAPI) SetBalance(addr common.Address, balance hexutil.Big) error 
 
 // AddBalance is anvil_addBalance.
 func (api *anvilAPI) AddBalance(addr common.Address, amount hexutil.Big) error {
+	if err := api.n.devOnly(); err != nil {
+		return err
+	}
 	v, overflow := uint256.FromBig(amount.ToInt())
 	if overflow || amount.ToInt().Sign() < 0 {
 		return errors.New("amount out of range")
@@ -233,6 +266,9 @@ func (api *anvilAPI) AddBalance(addr common.Address, amount hexutil.Big) error {
 
 // SetCode is anvil_setCode.
 func (api *anvilAPI) SetCode(addr common.Address, code hexutil.Bytes) error {
+	if err := api.n.devOnly(); err != nil {
+		return err
+	}
 	return api.n.seq.EditState(func(st *state.StateDB) error {
 		st.SetCode(addr, code, tracing.CodeChangeUnspecified)
 		return nil
@@ -241,6 +277,9 @@ func (api *anvilAPI) SetCode(addr common.Address, code hexutil.Bytes) error {
 
 // SetNonce is anvil_setNonce.
 func (api *anvilAPI) SetNonce(addr common.Address, nonce quantity) error {
+	if err := api.n.devOnly(); err != nil {
+		return err
+	}
 	v, err := nonce.uint64()
 	if err != nil {
 		return err
@@ -253,6 +292,9 @@ func (api *anvilAPI) SetNonce(addr common.Address, nonce quantity) error {
 
 // SetStorageAt is anvil_setStorageAt; the slot may be a short quantity.
 func (api *anvilAPI) SetStorageAt(addr common.Address, slot string, value common.Hash) (bool, error) {
+	if err := api.n.devOnly(); err != nil {
+		return false, err
+	}
 	key, err := decodeSlot(slot)
 	if err != nil {
 		return false, &invalidParamsError{"invalid storage slot: " + err.Error()}
@@ -266,6 +308,9 @@ func (api *anvilAPI) SetStorageAt(addr common.Address, slot string, value common
 // ImpersonateAccount is anvil_impersonateAccount: eth_sendTransaction from
 // addr is accepted without its key.
 func (api *anvilAPI) ImpersonateAccount(addr common.Address) error {
+	if err := api.n.devOnly(); err != nil {
+		return err
+	}
 	api.n.impMu.Lock()
 	api.n.impersonated[addr] = true
 	api.n.impMu.Unlock()
@@ -274,6 +319,9 @@ func (api *anvilAPI) ImpersonateAccount(addr common.Address) error {
 
 // StopImpersonatingAccount is anvil_stopImpersonatingAccount.
 func (api *anvilAPI) StopImpersonatingAccount(addr common.Address) error {
+	if err := api.n.devOnly(); err != nil {
+		return err
+	}
 	api.n.impMu.Lock()
 	delete(api.n.impersonated, addr)
 	api.n.impMu.Unlock()
@@ -282,6 +330,9 @@ func (api *anvilAPI) StopImpersonatingAccount(addr common.Address) error {
 
 // AutoImpersonateAccount is anvil_autoImpersonateAccount.
 func (api *anvilAPI) AutoImpersonateAccount(on bool) error {
+	if err := api.n.devOnly(); err != nil {
+		return err
+	}
 	api.n.impMu.Lock()
 	api.n.autoImpersonate = on
 	api.n.impMu.Unlock()
@@ -291,6 +342,9 @@ func (api *anvilAPI) AutoImpersonateAccount(on bool) error {
 // Mine is anvil_mine / hardhat_mine: count blocks (default 1), interval
 // seconds apart (default 1).
 func (api *anvilAPI) Mine(ctx context.Context, count *quantity, interval *quantity) error {
+	if err := api.n.devOnly(); err != nil {
+		return err
+	}
 	blocks, err := count.uint64()
 	if err != nil {
 		return err
@@ -323,6 +377,9 @@ func (api *anvilAPI) Mine(ctx context.Context, count *quantity, interval *quanti
 
 // SetNextBlockBaseFeePerGas is anvil_setNextBlockBaseFeePerGas.
 func (api *anvilAPI) SetNextBlockBaseFeePerGas(fee hexutil.Big) error {
+	if err := api.n.devOnly(); err != nil {
+		return err
+	}
 	if fee.ToInt().Sign() < 0 || fee.ToInt().BitLen() > 256 {
 		return errors.New("base fee out of range")
 	}
@@ -332,14 +389,25 @@ func (api *anvilAPI) SetNextBlockBaseFeePerGas(fee hexutil.Big) error {
 
 // SetAutomine is anvil_setAutomine.
 func (api *anvilAPI) SetAutomine(ctx context.Context, on bool) error {
+	if err := api.n.devOnly(); err != nil {
+		return err
+	}
 	return api.n.seq.SetAutomine(ctx, on)
 }
 
 // GetAutomine is anvil_getAutomine / hardhat_getAutomine.
-func (api *anvilAPI) GetAutomine() bool { return api.n.seq.Automine() }
+func (api *anvilAPI) GetAutomine() bool {
+	if api.n.seq == nil {
+		return false
+	}
+	return api.n.seq.Automine()
+}
 
 // SetBlockGasLimit is anvil_setBlockGasLimit.
 func (api *anvilAPI) SetBlockGasLimit(limit quantity) (bool, error) {
+	if err := api.n.devOnly(); err != nil {
+		return false, err
+	}
 	v, err := limit.uint64()
 	if err != nil {
 		return false, err
@@ -348,23 +416,44 @@ func (api *anvilAPI) SetBlockGasLimit(limit quantity) (bool, error) {
 }
 
 // Snapshot and Revert are anvil_snapshot and anvil_revert.
-func (api *anvilAPI) Snapshot() (hexutil.Uint64, error) { return (&evmAPI{api.n}).Snapshot() }
+func (api *anvilAPI) Snapshot() (hexutil.Uint64, error) {
+	if err := api.n.devOnly(); err != nil {
+		return 0, err
+	}
+	return (&evmAPI{api.n}).Snapshot()
+}
 
 // Revert is anvil_revert.
-func (api *anvilAPI) Revert(id quantity) (bool, error) { return (&evmAPI{api.n}).Revert(id) }
+func (api *anvilAPI) Revert(id quantity) (bool, error) {
+	if err := api.n.devOnly(); err != nil {
+		return false, err
+	}
+	return (&evmAPI{api.n}).Revert(id)
+}
 
 // IncreaseTime is anvil_increaseTime.
 func (api *anvilAPI) IncreaseTime(seconds quantity) (int64, error) {
+	if err := api.n.devOnly(); err != nil {
+		return 0, err
+	}
 	return (&evmAPI{api.n}).IncreaseTime(seconds)
 }
 
 // SetNextBlockTimestamp is anvil_setNextBlockTimestamp.
 func (api *anvilAPI) SetNextBlockTimestamp(ts quantity) error {
+	if err := api.n.devOnly(); err != nil {
+		return err
+	}
 	return (&evmAPI{api.n}).SetNextBlockTimestamp(ts)
 }
 
 // SetTime is anvil_setTime.
-func (api *anvilAPI) SetTime(ts quantity) (int64, error) { return (&evmAPI{api.n}).SetTime(ts) }
+func (api *anvilAPI) SetTime(ts quantity) (int64, error) {
+	if err := api.n.devOnly(); err != nil {
+		return 0, err
+	}
+	return (&evmAPI{api.n}).SetTime(ts)
+}
 
 // NodeInfo is anvil_nodeInfo (a subset).
 func (api *anvilAPI) NodeInfo() map[string]any {

@@ -265,6 +265,9 @@ func (api *ethAPI) GetBlockReceipts(block rpc.BlockNumberOrHash) ([]*rpcReceipt,
 // impersonated ones waiting for the next block.
 func (n *Node) pendingNonce(addr common.Address) uint64 {
 	nonce := n.pool.Nonce(addr)
+	if n.seq == nil {
+		return nonce
+	}
 	if forced, ok := n.seq.ForcedNonce(addr); ok && forced > nonce {
 		nonce = forced
 	}

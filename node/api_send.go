@@ -27,7 +27,7 @@ func (api *ethAPI) SendRawTransaction(ctx context.Context, input hexutil.Bytes) 
 	if err := tx.UnmarshalBinary(input); err != nil {
 		return common.Hash{}, err
 	}
-	if err := api.n.seq.Submit(ctx, tx); err != nil {
+	if err := api.n.producer.Submit(ctx, tx); err != nil {
 		return common.Hash{}, err
 	}
 	return tx.Hash(), nil
@@ -46,7 +46,7 @@ func (api *ethAPI) SendRawTransactionSync(ctx context.Context, input hexutil.Byt
 	events := make(chan core.ChainEvent, 16)
 	sub := api.n.chain.SubscribeChainEvent(events)
 	defer sub.Unsubscribe()
-	if err := api.n.seq.Submit(ctx, tx); err != nil {
+	if err := api.n.producer.Submit(ctx, tx); err != nil {
 		return nil, err
 	}
 	timeout := syncSendTimeout
@@ -104,13 +104,16 @@ func (api *ethAPI) SendTransaction(ctx context.Context, args txArgs) (common.Has
 		if err != nil {
 			return common.Hash{}, err
 		}
-		if err := n.seq.Submit(ctx, tx); err != nil {
+		if err := n.producer.Submit(ctx, tx); err != nil {
 			return common.Hash{}, err
 		}
 		return tx.Hash(), nil
 	}
 	tx, err := placeholderSigned(unsigned, signer, from)
 	if err != nil {
+		return common.Hash{}, err
+	}
+	if err := n.devOnly(); err != nil {
 		return common.Hash{}, err
 	}
 	if err := n.seq.SubmitImpersonated(ctx, tx, from); err != nil {
@@ -264,7 +267,7 @@ func (n *Node) fillDefaults(ctx context.Context, args *txArgs) error {
 			args.MaxPriorityFeePerGas = (*hexutil.Big)(tip)
 		}
 		if args.MaxFeePerGas == nil {
-			fee := new(big.Int).Mul(n.seq.NextBaseFee(), big.NewInt(2))
+			fee := new(big.Int).Mul(n.producer.NextBaseFee(), big.NewInt(2))
 			args.MaxFeePerGas = (*hexutil.Big)(fee.Add(fee, args.MaxPriorityFeePerGas.ToInt()))
 		}
 		if args.MaxFeePerGas.ToInt().Cmp(args.MaxPriorityFeePerGas.ToInt()) < 0 {

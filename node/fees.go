@@ -21,7 +21,7 @@ func (n *Node) suggestTip() *big.Int { return new(big.Int).Set(defaultTip) }
 
 // GasPrice is eth_gasPrice: the next base fee plus the suggested tip.
 func (api *ethAPI) GasPrice() *hexutil.Big {
-	p := api.n.seq.NextBaseFee()
+	p := api.n.producer.NextBaseFee()
 	if p == nil {
 		p = new(big.Int)
 	}
@@ -126,7 +126,7 @@ func (api *ethAPI) FeeHistory(blockCount math.HexOrDecimal64, lastBlock rpc.Bloc
 	}
 	// The entry after the last block is the next block's base fee.
 	if last.Hash() == hashOf(n.headBlock()) {
-		out.BaseFee = append(out.BaseFee, (*hexutil.Big)(n.seq.NextBaseFee()))
+		out.BaseFee = append(out.BaseFee, (*hexutil.Big)(n.producer.NextBaseFee()))
 	} else {
 		next := n.chain.BlockByNumber(last.NumberU64() + 1)
 		out.BaseFee = append(out.BaseFee, (*hexutil.Big)(baseFeeOf(next.Header())))

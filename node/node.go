@@ -20,6 +20,7 @@ import (
 	"github.com/ethereum/go-ethereum/ethdb/pebble"
 	"github.com/ethereum/go-ethereum/rpc"
 
+	"github.com/infergeth/infergeth/consensus/bft"
 	"github.com/infergeth/infergeth/consensus/dev"
 	"github.com/infergeth/infergeth/core"
 	"github.com/infergeth/infergeth/core/devkeys"
@@ -60,6 +61,10 @@ type Config struct {
 	Log *slog.Logger
 	// Now is the wall clock (tests pass a fake); nil is time.Now.
 	Now func() time.Time
+	// BFT, when set, runs the node in a CometBFT validator network
+	// (consensus/bft) instead of the devnet's sequencer: no time control,
+	// no state setters, blocks when the validators agree.
+	BFT *bft.Config
 }
 
 // RPC server defaults: geth's.
@@ -75,14 +80,19 @@ const ClientVersion = "infergeth/v0.1.0-dev"
 
 // Node is a running devnet node.
 type Node struct {
-	cfg     Config
-	log     *slog.Logger
-	kv      ethdb.Database
-	chain   *core.Chain
-	pool    *core.Pool
-	exec    *core.Executor
-	seq     *dev.Sequencer
-	filters *filterSystem
+	cfg   Config
+	log   *slog.Logger
+	kv    ethdb.Database
+	chain *core.Chain
+	pool  *core.Pool
+	exec  *core.Executor
+	// producer takes transactions into blocks: the devnet's sequencer or
+	// the BFT engine. seq is the sequencer, nil on a BFT node (the devnet-only
+	// methods check it with devOnly).
+	producer producer
+	seq      *dev.Sequencer
+	bft      *bft.Engine
+	filters  *filterSystem
 
 	keys map[common.Address]*ecdsa.PrivateKey
 
@@ -165,8 +175,9 @@ func (n *Node) open() error {
 	}
 	n.pool = pool
 	n.exec = core.NewExecutor(chain.Config(), cfg.Factory, chain, chain.Senders())
-	clock := dev.NewClock(cfg.Now, chain.Config().Infergeth.MaxTimestampDrift)
-	n.seq = dev.NewSequencer(chain, n.exec, pool, dev.NewEngine(clock, common.Address{}), dev.Config{BlockTime: cfg.BlockTime, Log: n.log})
+	if err := n.openEngine(); err != nil {
+		return err
+	}
 	for _, a := range cfg.Accounts {
 		n.keys[a.Address] = a.Key
 	}
@@ -217,8 +228,10 @@ func (n *Node) Start() error {
 		}
 		n.wsURL = "ws://" + wsURL
 	}
-	n.wg.Add(1)
-	go func() { defer n.wg.Done(); n.seq.Run(ctx) }()
+	if err := n.startEngine(ctx); err != nil {
+		n.Close()
+		return err
+	}
 	return nil
 }
 
@@ -247,8 +260,11 @@ func (n *Node) Close() error {
 	if n.cancel != nil {
 		n.cancel()
 	}
-	n.wg.Wait()
 	var errs []error
+	if n.bft != nil {
+		errs = append(errs, n.bft.Stop())
+	}
+	n.wg.Wait()
 	if n.pool != nil {
 		errs = append(errs, n.pool.Close())
 	}

@@ -24,7 +24,6 @@ import (
 	inferenceruntime "github.com/infergeth/infergeth/inference/runtime"
 	"github.com/infergeth/infergeth/node"
 	"github.com/infergeth/infergeth/params"
-	"github.com/infergeth/infergeth/vm"
 )
 
 // readyPrefix starts the line that announces the RPC endpoints, once they
@@ -175,7 +174,7 @@ func runDevnet(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	backend, err := inferenceruntime.Select(f.backend)
+	inf, err := node.NewInference(chainCfg, f.backend, logger)
 	if err != nil {
 		return fmt.Errorf("--backend: %w", err)
 	}
@@ -183,15 +182,7 @@ func runDevnet(args []string, stdout, stderr io.Writer) error {
 	if err := inferenceruntime.CheckValidatorCPU(); err != nil {
 		logger.Warn("inference runs slower per unit of gas than the schedule assumes", "err", err)
 	}
-	logger.Info("inference", "backend", backend.Name(), "cpu", inferenceruntime.CPUPath())
-	inferencePrecompile, err := vm.NewInference(chainCfg, vm.InferenceOptions{
-		Cache: inferenceruntime.NewCache(backend, params.InferenceCacheBytes, logger),
-		Calls: vm.NewCallLog(256),
-		Log:   logger,
-	})
-	if err != nil {
-		return err
-	}
+	logger.Info("inference", "backend", inf.Precompile.Cache().Backend().Name(), "cpu", inferenceruntime.CPUPath())
 	cfg := node.Config{
 		Chain: chainCfg,
 		Genesis: core.GenesisSpec{
@@ -205,8 +196,8 @@ func runDevnet(args []string, stdout, stderr io.Writer) error {
 		Accounts:  accounts,
 		DataDir:   f.datadir,
 		BlockTime: time.Duration(f.blockTime * float64(time.Second)),
-		Factory:   vm.NewFactory(inferencePrecompile),
-		Inference: inferencePrecompile,
+		Factory:   inf.Factory,
+		Inference: inf.Precompile,
 		HTTPAddr:  net.JoinHostPort(f.httpAddr, strconv.Itoa(f.httpPort)),
 		Log:       logger,
 	}

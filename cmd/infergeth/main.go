@@ -19,8 +19,10 @@ type command struct {
 func commands() map[string]command {
 	return map[string]command{
 		"bench":     {"benchmark the engine's kernels (bench gemm, bench kernels)", runBench},
+		"cluster":   {"write and run a loopback validator network (cluster init, cluster run)", runCluster},
 		"devnet":    {summary: "run a local development chain (JSON-RPC on 127.0.0.1:8545)", run: runDevnet},
 		"model":     {"inspect and run models", runModel},
+		"node":      {"run a validator or full node of a CometBFT network (--home DIR)", runNode},
 		"statetest": {summary: "run Ethereum GeneralStateTests through infergeth's EVM", run: runStatetest},
 		"l1":        {"settlement on an L1 (l1 deploy)", runL1},
 		"verify":    {"rebuild the L2 from an L1 and check its output roots", runVerify},
