@@ -4,6 +4,7 @@ BIN      := build/bin/infergeth
 SHARED   ?= ../shared
 
 .PHONY: all build devnet test test-go test-vectors bench fuzz vectors clean tools test-statetest test-e2e
+.PHONY: soak loadtest
 .PHONY: cuda cuda-check cuda-ptx gpu-build
 .PHONY: contracts contracts-check test-contracts
 .PHONY: test-onnx models race onnx-testdata
@@ -155,6 +156,24 @@ fuzz:
 	$(GO) test ./vm/ -run '^$$' -fuzz '^FuzzInferenceCalldata$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./node/ -run '^$$' -fuzz '^FuzzParseFastCall$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./l1/batch/ -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./node/ -run '^$$' -fuzz '^FuzzRPCHandler$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./node/ -run '^$$' -fuzz '^FuzzRPCMethodParams$$' -fuzztime $(FUZZTIME)
+
+## soak: the determinism soak (docs/reliability.md) for DURATION (default 1m):
+## random valid models, every backend and CPU path, GOMAXPROCS 1 and N, byte
+## for byte; prints its seed (SOAK_SEED=S reruns one).
+DURATION ?= 1m
+SOAK_SEED ?= 0
+SOAK_TIMEOUT ?= 3h
+soak:
+	$(GO) test ./tests/soak/ -count=1 -run '^TestSoak$$' -v -timeout $(SOAK_TIMEOUT) -soak.duration $(DURATION) -soak.seed $(SOAK_SEED)
+
+## loadtest: `infergeth devnet` under mixed concurrent RPC load for LOAD_DURATION
+## (default 60s): no crash, only documented-limit errors, RSS plateau, p50/p99
+## per method (docs/reliability.md).
+LOAD_DURATION ?= 60s
+loadtest: build
+	$(GO) run ./tests/loadtest -infergeth $(BIN) -duration $(LOAD_DURATION)
 
 bench: build
 	./tests/bench/run.sh

@@ -15,7 +15,9 @@ import (
 	"github.com/infergeth/infergeth/core"
 )
 
-// Limits of log queries and filters.
+// Limits of log queries and filters; the first two and subscriberBacklog
+// are the defaults of Config's LogResultLimit, LogRangeLimit and
+// SubscriptionBacklog.
 const (
 	maxLogResults     = 100_000
 	maxBlockRange     = 1_000_000
@@ -27,7 +29,6 @@ const (
 
 var (
 	errFilterNotFound    = errors.New("filter not found")
-	errTooManyResults    = fmt.Errorf("query returned more than %d results", maxLogResults)
 	errInvalidBlockRange = errors.New("invalid block range params")
 )
 
@@ -73,8 +74,8 @@ func (n *Node) getLogs(ctx context.Context, q *filterQuery) ([]*types.Log, error
 	if from > head {
 		return []*types.Log{}, nil
 	}
-	if to-from > maxBlockRange {
-		return nil, fmt.Errorf("block range %d exceeds %d", to-from, maxBlockRange)
+	if to-from > n.cfg.LogRangeLimit {
+		return nil, fmt.Errorf("block range %d exceeds %d", to-from, n.cfg.LogRangeLimit)
 	}
 	out := []*types.Log{}
 	for num := from; num <= to; num++ {
@@ -110,8 +111,8 @@ func (n *Node) blockLogs(b *types.Block, q *filterQuery, out []*types.Log) ([]*t
 	for _, r := range receipts {
 		for _, l := range r.Logs {
 			if q.matches(l) {
-				if len(out) >= maxLogResults {
-					return nil, errTooManyResults
+				if len(out) >= n.cfg.LogResultLimit {
+					return nil, fmt.Errorf("query returned more than %d results", n.cfg.LogResultLimit)
 				}
 				out = append(out, l)
 			}
@@ -149,7 +150,7 @@ type subscriber struct {
 // filterSystem fans chain and pool events out to installed filters and
 // subscriptions. It is the chain's only event subscriber besides
 // eth_sendRawTransactionSync, and never blocks on a client: a subscriber
-// that falls subscriberBacklog events behind is dropped.
+// that falls Config.SubscriptionBacklog events behind is dropped.
 type filterSystem struct {
 	n *Node
 
@@ -388,7 +389,7 @@ func (api *filterAPI) subscribe(ctx context.Context, s *subscriber) (*rpc.Subscr
 		return nil, rpc.ErrNotificationsUnsupported
 	}
 	sub := notifier.CreateSubscription()
-	s.ch = make(chan any, subscriberBacklog)
+	s.ch = make(chan any, api.n.cfg.SubscriptionBacklog)
 	fs := api.n.filters
 	fs.mu.Lock()
 	fs.subs[s] = struct{}{}

@@ -57,6 +57,13 @@ type Config struct {
 	BodyLimit         int
 	// RPCGasCap bounds eth_call and eth_estimateGas (0: 50M, geth's default).
 	RPCGasCap uint64
+	// LogRangeLimit and LogResultLimit bound one eth_getLogs or
+	// eth_getFilterLogs: blocks spanned and logs answered (0: 1,000,000
+	// and 100,000). SubscriptionBacklog is how many events a WebSocket
+	// subscriber may fall behind before it is dropped (0: 4096).
+	LogRangeLimit       uint64
+	LogResultLimit      int
+	SubscriptionBacklog int
 	// Log receives the node's log lines; nil discards them.
 	Log *slog.Logger
 	// Now is the wall clock (tests pass a fake); nil is time.Now.
@@ -73,6 +80,10 @@ const (
 	DefaultBatchResponseSize = 25 * 1000 * 1000
 	DefaultBodyLimit         = 5 * 1024 * 1024
 	DefaultRPCGasCap         = 50_000_000
+	// The log query and subscription bounds (filters.go).
+	DefaultLogRangeLimit       = maxBlockRange
+	DefaultLogResultLimit      = maxLogResults
+	DefaultSubscriptionBacklog = subscriberBacklog
 )
 
 // ClientVersion is what web3_clientVersion answers.
@@ -139,6 +150,15 @@ func New(cfg Config) (*Node, error) {
 	}
 	if cfg.RPCGasCap == 0 {
 		cfg.RPCGasCap = DefaultRPCGasCap
+	}
+	if cfg.LogRangeLimit == 0 {
+		cfg.LogRangeLimit = maxBlockRange
+	}
+	if cfg.LogResultLimit == 0 {
+		cfg.LogResultLimit = maxLogResults
+	}
+	if cfg.SubscriptionBacklog == 0 {
+		cfg.SubscriptionBacklog = subscriberBacklog
 	}
 	kv, err := openDatabase(cfg.DataDir)
 	if err != nil {

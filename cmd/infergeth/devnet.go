@@ -68,6 +68,7 @@ type devnetFlags struct {
 	models    stringList
 	noDemos   bool
 	l1        l1Flags
+	rpcLimits rpcLimits
 }
 
 func parseDevnetFlags(args []string, stderr io.Writer) (*devnetFlags, error) {
@@ -96,6 +97,7 @@ func parseDevnetFlags(args []string, stderr io.Writer) (*devnetFlags, error) {
 	fs.Var(&f.models, "model", "register this model file at genesis (repeatable)")
 	fs.BoolVar(&f.noDemos, "no-demo-models", false, "do not register the demo models at genesis")
 	f.l1.register(fs)
+	f.rpcLimits.register(fs)
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil, flag.ErrHelp
@@ -201,6 +203,7 @@ func runDevnet(args []string, stdout, stderr io.Writer) error {
 		HTTPAddr:  net.JoinHostPort(f.httpAddr, strconv.Itoa(f.httpPort)),
 		Log:       logger,
 	}
+	f.rpcLimits.apply(&cfg)
 	if f.wsPort >= 0 {
 		cfg.WSAddr = net.JoinHostPort(f.httpAddr, strconv.Itoa(f.wsPort))
 	}

@@ -16,6 +16,7 @@
 // machines, and reports medians.
 //
 //	go run ./tests/bench/gascal [-budget 300ms] [-rounds 3] [-backend all|auto|cpu|reference] [-path vnni,avx2]
+//	go run ./tests/bench/gascal -worst-block   # blocks of the worst (worstblock.go)
 package main
 
 import (
@@ -54,7 +55,13 @@ func main() {
 	rounds := flag.Int("rounds", 1, "measure every shape on every path this many times, interleaved; each ratio is the median over rounds")
 	only := flag.String("only", "", "measure only shapes whose name contains this")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the measurements to this file")
+	worstBlock := flag.Bool("worst-block", false, "measure blocks of the worst instead (worstblock.go)")
+	gasLimit := flag.Uint64("gas-limit", params.DevnetGasLimit, "the block gas limit for -worst-block")
 	flag.Parse()
+	if *worstBlock {
+		runWorstBlocks(*gasLimit)
+		return
+	}
 	if *cpuProfile != "" {
 		f, err := os.Create(*cpuProfile)
 		if err != nil {
