@@ -18,10 +18,8 @@ package main
 import (
 	"bytes"
 	"encoding/hex"
-	"encoding/json"
 	"flag"
 	"fmt"
-	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -30,6 +28,7 @@ import (
 	"github.com/infergeth/infergeth/inference/onnx"
 	"github.com/infergeth/infergeth/inference/onnx/onnxpb"
 	"github.com/infergeth/infergeth/inference/runtime"
+	"github.com/infergeth/infergeth/tests/models/ortrun"
 	"github.com/infergeth/infergeth/tests/models/zoo"
 )
 
@@ -142,11 +141,7 @@ func checkModel(dir, node, bin string, meta zoo.Model, n int, random bool) (row,
 		if inputs[i], err = rep.EncodeInput(s); err != nil {
 			return r, err
 		}
-		io := rep.Inputs[0]
-		ortIn[i] = make([]float64, len(inputs[i]))
-		for k, b := range inputs[i] {
-			ortIn[i][k] = io.Scale * float64(int64(int8(b))-int64(io.ZeroPoint))
-		}
+		ortIn[i] = ortrun.Dequantize(rep.Inputs[0], inputs[i])
 	}
 	// infergeth: every backend, twice.
 	var want [][]byte
@@ -177,7 +172,7 @@ func checkModel(dir, node, bin string, meta zoo.Model, n int, random bool) (row,
 		r.cli = true
 	}
 	// onnxruntime.
-	ortOut, version, err := runORT(node, path, ortIn)
+	ortOut, version, err := ortrun.Run(node, path, ortIn)
 	if err != nil {
 		return r, err
 	}
@@ -200,25 +195,24 @@ func checkModel(dir, node, bin string, meta zoo.Model, n int, random bool) (row,
 		if len(ortOut[i]) != len(ours[0]) {
 			return r, fmt.Errorf("onnxruntime gave %d values, infergeth %d", len(ortOut[i]), len(ours[0]))
 		}
-		step := func(v float64) int64 { return int64(math.RoundToEven(v/out.Scale)) + int64(out.ZeroPoint) }
 		for k, q := range ours[0] {
-			o, e := step(ortOut[i][k]), step(exact[k])
+			o, e := ortrun.Step(out, ortOut[i][k]), ortrun.Step(out, exact[k])
 			r.values++
-			if d := abs(q - o); d != 0 {
+			if d := ortrun.Abs(q - o); d != 0 {
 				r.ortDiff++
 				r.ortMax = max(r.ortMax, d)
 			}
-			if d := abs(q - e); d != 0 {
+			if d := ortrun.Abs(q - e); d != 0 {
 				r.ourExact++
 				r.ourMax = max(r.ourMax, d)
 			}
-			if d := abs(o - e); d != 0 {
+			if d := ortrun.Abs(o - e); d != 0 {
 				r.ortExact++
 				r.ortExactMax = max(r.ortExactMax, d)
 			}
 		}
 		if meta.Classifier {
-			a, b := argmax(ortOut[i]), argmax(ours[0])
+			a, b := ortrun.Argmax(ortOut[i]), ortrun.Argmax(ours[0])
 			r.argRows++
 			if a == b {
 				r.argAgree++
@@ -246,33 +240,6 @@ func evalFirst(ev *onnx.Evaluator, x []float64) ([]float64, error) {
 		return nil, err
 	}
 	return out[0].Data, nil
-}
-
-// runORT runs onnxruntime-node on inputs and returns its first output per sample.
-func runORT(node, model string, inputs [][]float64) ([][]float64, string, error) {
-	req, err := json.Marshal(map[string]any{"inputs": inputs})
-	if err != nil {
-		return nil, "", err
-	}
-	cmd := exec.Command(node, filepath.Join("tests", "models", "ort", "run.mjs"), "run", model)
-	cmd.Stdin = bytes.NewReader(req)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	outb, err := cmd.Output()
-	if err != nil {
-		return nil, "", fmt.Errorf("onnxruntime-node: %v: %s (run make tools)", err, strings.TrimSpace(stderr.String()))
-	}
-	var resp struct {
-		Version string
-		Outputs [][]float64
-	}
-	if err := json.Unmarshal(outb, &resp); err != nil {
-		return nil, "", fmt.Errorf("onnxruntime-node output: %v", err)
-	}
-	if len(resp.Outputs) != len(inputs) {
-		return nil, "", fmt.Errorf("onnxruntime-node returned %d outputs for %d inputs", len(resp.Outputs), len(inputs))
-	}
-	return resp.Outputs, resp.Version, nil
 }
 
 // checkCLI converts the model with `infergeth model import` and runs it
@@ -304,23 +271,6 @@ func checkCLI(bin, model string, inputs, want [][]byte) error {
 		}
 	}
 	return nil
-}
-
-func argmax[T int64 | float64](v []T) int {
-	best := 0
-	for i, x := range v {
-		if x > v[best] {
-			best = i
-		}
-	}
-	return best
-}
-
-func abs(v int64) int64 {
-	if v < 0 {
-		return -v
-	}
-	return v
 }
 
 func pct(a, b int) string {

@@ -33,6 +33,7 @@ import (
 	"github.com/infergeth/infergeth/inference/onnx/npy"
 	"github.com/infergeth/infergeth/inference/onnx/quantize"
 	"github.com/infergeth/infergeth/inference/runtime"
+	"github.com/infergeth/infergeth/tests/models/ortrun"
 	"github.com/infergeth/infergeth/tests/models/zoo"
 	"google.golang.org/protobuf/proto"
 )
@@ -207,10 +208,7 @@ func check(node, bin, tmp string, fm zoo.FloatModel, maxSteps int64, maxFrac flo
 		if err != nil {
 			return r, nil, err
 		}
-		ortIn[i] = make([]float64, len(in))
-		for k, v := range in {
-			ortIn[i][k] = ioIn.Scale * float64(int64(int8(v))-int64(ioIn.ZeroPoint))
-		}
+		ortIn[i] = ortrun.Dequantize(ioIn, in)
 		outb, err := prog.Run(in)
 		if err != nil {
 			return r, nil, err
@@ -221,7 +219,7 @@ func check(node, bin, tmp string, fm zoo.FloatModel, maxSteps int64, maxFrac flo
 		}
 		ours[i] = ints[0]
 	}
-	qdqOut, version, err := runORT(node, filepath.Join(dir, "qdq.onnx"), ortIn)
+	qdqOut, version, err := ortrun.Run(node, filepath.Join(dir, "qdq.onnx"), ortIn)
 	if err != nil {
 		return r, nil, err
 	}
@@ -231,9 +229,9 @@ func check(node, bin, tmp string, fm zoo.FloatModel, maxSteps int64, maxFrac flo
 			return r, nil, fmt.Errorf("onnxruntime gave %d values, infergeth %d", len(qdqOut[i]), len(ours[i]))
 		}
 		for k, q := range ours[i] {
-			o := int64(math.RoundToEven(qdqOut[i][k]/ioOut.Scale)) + int64(ioOut.ZeroPoint)
+			o := ortrun.Step(ioOut, qdqOut[i][k])
 			r.values++
-			if d := abs(q - o); d != 0 {
+			if d := ortrun.Abs(q - o); d != 0 {
 				r.ortDiff++
 				r.ortMax = max(r.ortMax, d)
 			}
@@ -246,12 +244,12 @@ func check(node, bin, tmp string, fm zoo.FloatModel, maxSteps int64, maxFrac flo
 		fails = append(fails, fmt.Sprintf("%s: %d of %d output values differ from onnxruntime on the QDQ export, by up to %d steps", fm.Name, r.ortDiff, r.values, r.ortMax))
 	}
 	if fm.Labels != nil {
-		floatOut, _, err := runORT(node, floatPath, fm.Test)
+		floatOut, _, err := ortrun.Run(node, floatPath, fm.Test)
 		if err != nil {
 			return r, nil, err
 		}
 		for i, o := range floatOut {
-			if argmax(o) == fm.Labels[i] {
+			if ortrun.Argmax(o) == fm.Labels[i] {
 				r.floatORT++
 			}
 		}
@@ -260,50 +258,6 @@ func check(node, bin, tmp string, fm zoo.FloatModel, maxSteps int64, maxFrac flo
 		}
 	}
 	return r, fails, nil
-}
-
-// runORT runs onnxruntime-node on inputs and returns its first output per sample.
-func runORT(node, model string, inputs [][]float64) ([][]float64, string, error) {
-	req, err := json.Marshal(map[string]any{"inputs": inputs})
-	if err != nil {
-		return nil, "", err
-	}
-	cmd := exec.Command(node, filepath.Join("tests", "models", "ort", "run.mjs"), "run", model)
-	cmd.Stdin = bytes.NewReader(req)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	outb, err := cmd.Output()
-	if err != nil {
-		return nil, "", fmt.Errorf("onnxruntime-node: %v: %s (run make tools)", err, strings.TrimSpace(stderr.String()))
-	}
-	var resp struct {
-		Version string
-		Outputs [][]float64
-	}
-	if err := json.Unmarshal(outb, &resp); err != nil {
-		return nil, "", fmt.Errorf("onnxruntime-node output: %v", err)
-	}
-	if len(resp.Outputs) != len(inputs) {
-		return nil, "", fmt.Errorf("onnxruntime-node returned %d outputs for %d inputs", len(resp.Outputs), len(inputs))
-	}
-	return resp.Outputs, resp.Version, nil
-}
-
-func argmax(v []float64) int {
-	best := 0
-	for i, x := range v {
-		if x > v[best] {
-			best = i
-		}
-	}
-	return best
-}
-
-func abs(v int64) int64 {
-	if v < 0 {
-		return -v
-	}
-	return v
 }
 
 func pct(a, b int) string {
