@@ -78,9 +78,14 @@ func runModelInspect(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	enc := json.NewEncoder(stdout)
+	return printJSON(stdout, describeModel(m, raw))
+}
+
+// printJSON prints v as indented JSON, as every --json of the model commands does.
+func printJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
-	return enc.Encode(describeModel(m, raw))
+	return enc.Encode(v)
 }
 
 type tensorJSON struct {

@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"encoding/hex"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
@@ -74,13 +73,9 @@ Flags:
 	if *n < 1 || *n > 100000 {
 		return fmt.Errorf("-n %d: want 1 to 100000", *n)
 	}
-	raw, err := readLimited(pos[0], onnx.MaxFileBytes)
+	m, err := readONNX(pos[0])
 	if err != nil {
 		return err
-	}
-	m, err := onnx.Parse(raw)
-	if err != nil {
-		return fmt.Errorf("%s: %w", pos[0], err)
 	}
 	res, err := onnx.ImportModel(m, onnx.Options{Dims: dims})
 	if err != nil {
@@ -88,12 +83,8 @@ Flags:
 	}
 	var floatModel *onnxpb.ModelProto
 	if *floatPath != "" {
-		fraw, err := readLimited(*floatPath, onnx.MaxFileBytes)
-		if err != nil {
+		if floatModel, err = readONNX(*floatPath); err != nil {
 			return err
-		}
-		if floatModel, err = onnx.Parse(fraw); err != nil {
-			return fmt.Errorf("%s: %w", *floatPath, err)
 		}
 	}
 	var samples []onnx.Sample
@@ -124,9 +115,7 @@ Flags:
 	}
 	id := inference.ID(res.Bytes)
 	if *jsonOut {
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(struct {
+		return printJSON(stdout, struct {
 			Source string       `json:"source"`
 			Output string       `json:"output"`
 			ID     string       `json:"id"`
@@ -139,6 +128,20 @@ Flags:
 	printImportReport(stdout, pos[0], *out, res, gap, source)
 	fmt.Fprintf(stdout, "\nwrote %s: %d bytes, id 0x%x, %d nodes; %s\n", *out, len(res.Bytes), id[:], len(res.Model.Nodes), gasSummary(res.Model.Cost().Gas()))
 	return nil
+}
+
+// readONNX reads and parses an ONNX file, refusing one over onnx.MaxFileBytes
+// before reading it all.
+func readONNX(path string) (*onnxpb.ModelProto, error) {
+	raw, err := readLimited(path, onnx.MaxFileBytes)
+	if err != nil {
+		return nil, err
+	}
+	m, err := onnx.Parse(raw)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return m, nil
 }
 
 // writeAtomic writes data to a temporary file next to path and renames it
@@ -236,14 +239,7 @@ func printImportReport(w io.Writer, src, dst string, res *onnx.Result, gap *onnx
 		}
 		fmt.Fprintf(w, "%-4d %-32s %-26s %s\n", n.Index, name, n.OpType, eng)
 	}
-	fmt.Fprintln(w, "\nInputs (the call's bytes, in this order):")
-	for _, io := range r.Inputs {
-		fmt.Fprintf(w, "  %s: ONNX %s %v → %s, %d bytes%s\n", io.Name, io.ONNXType, io.Shape, io.DType, io.Bytes, quantText(io, true))
-	}
-	fmt.Fprintln(w, "Outputs (in this order):")
-	for _, io := range r.Outputs {
-		fmt.Fprintf(w, "  %s: ONNX %s %v ← %s, %d bytes%s\n", io.Name, io.ONNXType, io.Shape, io.DType, io.Bytes, quantText(io, false))
-	}
+	printCallIO(w, r)
 	if len(r.Notes) > 0 {
 		fmt.Fprintln(w, "Notes:")
 		for _, s := range r.Notes {
@@ -269,6 +265,19 @@ func printImportReport(w io.Writer, src, dst string, res *onnx.Result, gap *onnx
 			fmt.Fprintf(w, ", float %d/%d", gap.FloatCorrect, gap.Labeled)
 		}
 		fmt.Fprintln(w)
+	}
+}
+
+// printCallIO lists the converted model's inputs and outputs as a call
+// sees them (model import and model quantize print the same section).
+func printCallIO(w io.Writer, r *onnx.Report) {
+	fmt.Fprintln(w, "\nInputs (the call's bytes, in this order):")
+	for _, io := range r.Inputs {
+		fmt.Fprintf(w, "  %s: ONNX %s %v → %s, %d bytes%s\n", io.Name, io.ONNXType, io.Shape, io.DType, io.Bytes, quantText(io, true))
+	}
+	fmt.Fprintln(w, "Outputs (in this order):")
+	for _, io := range r.Outputs {
+		fmt.Fprintf(w, "  %s: ONNX %s %v ← %s, %d bytes%s\n", io.Name, io.ONNXType, io.Shape, io.DType, io.Bytes, quantText(io, false))
 	}
 }
 

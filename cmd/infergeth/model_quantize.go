@@ -2,7 +2,6 @@ package main
 
 import (
 	"encoding/hex"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
@@ -61,13 +60,9 @@ Flags:
 	if *labelsPath != "" && *evalPath == "" {
 		return fmt.Errorf("--labels needs --eval")
 	}
-	raw, err := readLimited(pos[0], onnx.MaxFileBytes)
+	m, err := readONNX(pos[0])
 	if err != nil {
 		return err
-	}
-	m, err := onnx.Parse(raw)
-	if err != nil {
-		return fmt.Errorf("%s: %w", pos[0], err)
 	}
 	samples, err := quantize.LoadSamples(*calib, m, dims)
 	if err != nil {
@@ -120,9 +115,7 @@ Flags:
 	id := inference.ID(res.Import.Bytes)
 	model := res.Import.Model
 	if *jsonOut {
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(struct {
+		return printJSON(stdout, struct {
 			Source      string             `json:"source"`
 			Output      string             `json:"output"`
 			ONNXOut     string             `json:"onnxOut,omitempty"`
@@ -142,14 +135,7 @@ Flags:
 	for _, n := range res.Notes {
 		fmt.Fprintln(stdout, "  - "+n)
 	}
-	fmt.Fprintln(stdout, "\nInputs (the call's bytes, in this order):")
-	for _, io := range res.Import.Report.Inputs {
-		fmt.Fprintf(stdout, "  %s: ONNX %s %v → %s, %d bytes%s\n", io.Name, io.ONNXType, io.Shape, io.DType, io.Bytes, quantText(io, true))
-	}
-	fmt.Fprintln(stdout, "Outputs (in this order):")
-	for _, io := range res.Import.Report.Outputs {
-		fmt.Fprintf(stdout, "  %s: ONNX %s %v ← %s, %d bytes%s\n", io.Name, io.ONNXType, io.Shape, io.DType, io.Bytes, quantText(io, false))
-	}
+	printCallIO(stdout, res.Import.Report)
 	if acc != nil {
 		printAccuracy(stdout, acc)
 	}
