@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/infergeth/infergeth/inference/onnx/detmath"
 	"github.com/infergeth/infergeth/inference/onnx/onnxpb"
 	"github.com/infergeth/infergeth/params"
 	"google.golang.org/protobuf/proto"
@@ -211,7 +212,7 @@ func decodeTensor(t *onnxpb.TensorProto) (*tensorData, error) {
 	case onnxpb.TensorProto_FLOAT16:
 		out.f = make([]float64, n)
 		for k, v := range t.Int32Data {
-			out.f[k] = half(uint16(v))
+			out.f[k] = detmath.Float16(uint16(v))
 		}
 	case onnxpb.TensorProto_INT64:
 		out.i = append([]int64{}, t.Int64Data...)
@@ -269,7 +270,7 @@ func (t *tensorData) fromRaw(raw []byte, n int) error {
 	case onnxpb.TensorProto_FLOAT16:
 		t.f = make([]float64, n)
 		for k := range t.f {
-			t.f[k] = half(uint16(raw[2*k]) | uint16(raw[2*k+1])<<8)
+			t.f[k] = detmath.Float16(uint16(raw[2*k]) | uint16(raw[2*k+1])<<8)
 		}
 	default:
 		t.i = make([]int64, n)
@@ -297,26 +298,6 @@ func (t *tensorData) fromRaw(raw []byte, n int) error {
 		}
 	}
 	return nil
-}
-
-// half converts IEEE binary16 bits to float64.
-func half(h uint16) float64 {
-	sign := 1.0
-	if h&0x8000 != 0 {
-		sign = -1
-	}
-	exp := int(h>>10) & 0x1f
-	frac := float64(h & 0x3ff)
-	switch exp {
-	case 0:
-		return sign * math.Ldexp(frac, -24)
-	case 0x1f:
-		if frac == 0 {
-			return sign * math.Inf(1)
-		}
-		return math.NaN()
-	}
-	return sign * math.Ldexp(1+frac/1024, exp-15)
 }
 
 // attrs is a node's attributes by name.

@@ -11,6 +11,8 @@
 //
 // Exp and Log follow the FreeBSD msun algorithms of the Go standard
 // library's pure-Go fallbacks (same constants).
+//
+// Float16 decodes IEEE binary16 bits (ONNX FLOAT16, NumPy '<f2') exactly.
 package detmath
 
 import "math"

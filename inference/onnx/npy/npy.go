@@ -15,6 +15,8 @@ import (
 	"math"
 	"strconv"
 	"strings"
+
+	"github.com/infergeth/infergeth/inference/onnx/detmath"
 )
 
 // ErrFormat: the bytes are not a NumPy array this reader accepts.
@@ -130,7 +132,7 @@ func decodeValues(descr string, raw []byte, out []float64) error {
 		case "<f8":
 			v = math.Float64frombits(le.Uint64(raw[8*i:]))
 		case "<f2":
-			v = half(le.Uint16(raw[2*i:]))
+			v = detmath.Float16(le.Uint16(raw[2*i:]))
 		case "|i1":
 			v = float64(int8(raw[i]))
 		case "|u1", "|b1":
@@ -162,25 +164,6 @@ func decodeValues(descr string, raw []byte, out []float64) error {
 		out[i] = v
 	}
 	return nil
-}
-
-func half(h uint16) float64 {
-	sign := 1.0
-	if h&0x8000 != 0 {
-		sign = -1
-	}
-	exp := int(h>>10) & 0x1f
-	frac := float64(h & 0x3ff)
-	switch exp {
-	case 0:
-		return sign * math.Ldexp(frac, -24)
-	case 31:
-		if frac == 0 {
-			return sign * math.Inf(1)
-		}
-		return math.NaN()
-	}
-	return sign * math.Ldexp(1024+frac, exp-25)
 }
 
 // parseHeader reads the Python dict literal NumPy writes, e.g.
