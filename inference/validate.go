@@ -164,7 +164,9 @@ type nodeCheck struct {
 	n *Node
 }
 
-func (c *nodeCheck) field(name string) string { return fmt.Sprintf("nodes[%d] (%s).%s", c.i, c.n.Op, name) }
+func (c *nodeCheck) field(name string) string {
+	return fmt.Sprintf("nodes[%d] (%s).%s", c.i, c.n.Op, name)
+}
 
 func (c *nodeCheck) refuse(name, format string, args ...any) error {
 	return refuse(c.field(name), format, args...)

@@ -188,4 +188,3 @@ func rpc(t *testing.T, n *devnode.Node, method string, params ...any) json.RawMe
 	}
 	return res
 }
-
