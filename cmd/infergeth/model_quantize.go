@@ -142,7 +142,7 @@ Flags:
 	if *onnxOut != "" {
 		fmt.Fprintf(stdout, "\nwrote %s: the QDQ ONNX model, %d bytes\n", *onnxOut, len(res.QDQBytes))
 	}
-	fmt.Fprintf(stdout, "wrote %s: %d bytes, id 0x%x, %d nodes, gas %d\n", *out, len(res.Import.Bytes), id[:], len(model.Nodes), model.Cost().Gas())
+	fmt.Fprintf(stdout, "wrote %s: %d bytes, id 0x%x, %d nodes; %s\n", *out, len(res.Import.Bytes), id[:], len(model.Nodes), gasSummary(model.Cost().Gas()))
 	return nil
 }
 
