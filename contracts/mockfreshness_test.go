@@ -3,6 +3,7 @@ package contracts_test
 import (
 	"bytes"
 	"encoding/hex"
+	"fmt"
 	"os"
 	"regexp"
 	"strconv"
@@ -136,4 +137,21 @@ func TestMockFreshnessCasesOnThePrecompile(t *testing.T) {
 	}
 	ret, err = c.callTuples(inferWithFeedsSig, feedsType, two, make([]byte, 6), []feedArg{{feed, 3, 30}})
 	c.wantError(ret, err, "MissingFreshness(uint256)")
+
+	// test_ModelBytesCarryTheirOutputLayout's expectations.
+	ret, err = c.call(stranger, params.InferencePrecompileAddress, append(crypto.Keccak256([]byte("outputLayout(bytes32)"))[:4], two[:]...))
+	if err != nil {
+		t.Fatalf("outputLayout: %v %x", err, ret)
+	}
+	layoutType, _ := abi.NewType("tuple[]", "", []abi.ArgumentMarshaling{
+		{Name: "offset", Type: "uint32"}, {Name: "byteLength", Type: "uint32"}, {Name: "dtype", Type: "uint8"},
+		{Name: "shape", Type: "uint32[]"}, {Name: "zeroPoint", Type: "int32"},
+	})
+	vals, err := abi.Arguments{{Type: layoutType}}.Unpack(ret)
+	if err != nil {
+		t.Fatalf("outputLayout returned %x: %v", ret, err)
+	}
+	if got, want := fmt.Sprintf("%+v", vals[0]), "[{Offset:0 ByteLength:2 Dtype:1 Shape:[2] ZeroPoint:-3} {Offset:2 ByteLength:4 Dtype:2 Shape:[1 2] ZeroPoint:100}]"; got != want {
+		t.Fatalf("outputLayout = %s, want the mock's %s", got, want)
+	}
 }

@@ -125,6 +125,19 @@ func (e *encoder) uint(v uint64) *encoder {
 	return e
 }
 
+// int appends v sign-extended to 256 bits, as Solidity encodes intN.
+func (e *encoder) int(v int64) *encoder {
+	var w [32]byte
+	if v < 0 {
+		for i := range w {
+			w[i] = 0xff
+		}
+	}
+	binary.BigEndian.PutUint64(w[24:], uint64(v))
+	e.buf = append(e.buf, w[:]...)
+	return e
+}
+
 func (e *encoder) big(v *big.Int) *encoder {
 	var w [32]byte
 	v.FillBytes(w[:])

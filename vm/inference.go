@@ -23,6 +23,7 @@ var (
 	fnInferWithFeeds = selector("inferWithFeeds(bytes32,bytes,(address,uint32,uint64)[])")
 	fnQuote          = selector("quote(bytes32,uint256)")
 	fnModelInfo      = selector("modelInfo(bytes32)")
+	fnOutputLayout   = selector("outputLayout(bytes32)")
 	fnValidate       = selector("validate(address[])")
 )
 
@@ -139,7 +140,8 @@ func (b *boundInference) RequiredGas(input []byte) uint64 {
 		return gas
 	case fnQuote:
 		return params.InferenceQuoteGas
-	case fnModelInfo:
+	case fnModelInfo, fnOutputLayout:
+		// Both load the model, so both pay for its bytes.
 		gas := uint64(params.InferenceModelInfoGas)
 		if id, err := a.bytes32(0); err == nil {
 			if manifest, info, ok := registered(b.evm.StateDB, id); ok {
@@ -208,6 +210,8 @@ func (b *boundInference) Run(input []byte) ([]byte, error) {
 		return result(b.quote(a))
 	case fnModelInfo:
 		return result(b.modelInfo(a))
+	case fnOutputLayout:
+		return result(b.outputLayout(a))
 	case fnValidate:
 		return result(b.validate(a))
 	}

@@ -524,6 +524,7 @@ func FuzzInferenceCalldata(f *testing.F) {
 	f.Add(stampsAndFeedsCall(id, []byte{1, 2, 3, 4}, []stamp{{3, 5, 6}}, []feed{{common.HexToAddress("0xfeed"), 1, 6}}))
 	f.Add(append(fnQuote[:], append(id[:], word(4)...)...))
 	f.Add(append(fnModelInfo[:], id[:]...))
+	f.Add(append(fnOutputLayout[:], id[:]...))
 	f.Add(append(fnValidate[:], append(word(32), word(1)...)...))
 	c := newTestChain(f, reference.Backend{})
 	c.register(p.Bytes)

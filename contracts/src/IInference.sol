@@ -83,6 +83,18 @@ interface IInference {
         Freshness[] freshness; // sorted by element
     }
 
+    /// Where one output tensor sits in `infer`'s output bytes
+    /// (inference.TensorLayout): tensors follow one another in the model's
+    /// output order, each little-endian, so read element `i` of an int32
+    /// tensor with `TensorCodec.int32AtByte(out, offset + 4 * i)`.
+    struct TensorLayout {
+        uint32 offset; // byte offset in the output
+        uint32 byteLength; // elements x element width
+        uint8 dtype; // the format's code: 1 int8, 2 int16, 3 int32
+        uint32[] shape; // dimensions, outermost first; empty for a scalar
+        int32 zeroPoint; // the integer that stands for real zero (0 for int32)
+    }
+
     /// No model with this id is registered.
     error ModelNotFound(bytes32 modelId);
     /// Input element `index`, observed at `observedAt`, is older than
@@ -143,6 +155,12 @@ interface IInference {
 
     /// The model's shapes, gas and freshness requirements.
     function modelInfo(bytes32 modelId) external view returns (ModelInfo memory info);
+
+    /// Each output tensor's place in the output bytes, in output order: for
+    /// the demo MLP, ten int8 logits at byte 0 (shape [1, 10]) then an int32
+    /// class at byte 10 (shape [1]). Charged and loaded as `modelInfo`;
+    /// reverts ModelNotFound for an unregistered model.
+    function outputLayout(bytes32 modelId) external view returns (TensorLayout[] memory layout);
 
     /// Assembles the payloads of data contracts `chunks` (code 0xFE ‖
     /// payload) into model bytes, validates them, and returns the model id

@@ -87,6 +87,7 @@ contract MockInference is IInference {
     mapping(bytes32 => mapping(bytes32 => bytes)) private _outputs;
     mapping(bytes32 => mapping(bytes32 => bool)) private _hasOutput;
     mapping(bytes32 => string) private _invalid;
+    mapping(bytes32 => TensorLayout[]) private _layouts;
 
     // ---- configuration ----
 
@@ -107,6 +108,7 @@ contract MockInference is IInference {
     function _setModel(bytes32 modelId, InputTensor[] memory inputs, uint32 outputBytes, uint64 gas) private {
         delete _inputs[modelId];
         delete _fresh[modelId];
+        delete _layouts[modelId];
         uint256 bytes_;
         uint256 elements;
         for (uint256 i = 0; i < inputs.length; i++) {
@@ -135,7 +137,7 @@ contract MockInference is IInference {
     /// bytes, and the inputs (types, element counts, zero points), the output
     /// size and the freshness requirements are read from them as the
     /// precompile reads them, so the mock enforces exactly what the model
-    /// declares. `gas` is the model's gas (`infergeth model inspect` prints
+    /// declares, and `outputLayout` returns the model's output tensors. `gas` is the model's gas (`infergeth model inspect` prints
     /// it). The mock reads the header and the tables only: it does not
     /// validate or run the model (set its outputs as for any mock model).
     function setModelBytes(bytes calldata model, uint64 gas) external returns (bytes32 modelId) {
@@ -144,6 +146,7 @@ contract MockInference is IInference {
         modelId = keccak256(model);
         _setModel(modelId, ins, uint32(outBytes), gas);
         _models[modelId].size = uint32(model.length);
+        _setOutputLayout(modelId, model, tensorsAt);
         uint256 fresh = _le(model, 20, 4);
         for (uint256 k = 0; k < fresh; k++) {
             _declareEntry(modelId, model[freshAt + 24 * k:freshAt + 24 * (k + 1)]);
@@ -188,6 +191,25 @@ contract MockInference is IInference {
         for (uint256 i = 0; i < outputs; i++) {
             (, uint256 n) = _tensor(model, tensorsAt, _le(model, 32 + 4 * (inputs + i), 4));
             outBytes += n;
+        }
+    }
+
+    /// _setOutputLayout records the output tensors' layout, as
+    /// inference.Model.OutputLayout computes it.
+    function _setOutputLayout(bytes32 modelId, bytes calldata model, uint256 tensorsAt) private {
+        uint256 inputs = _le(model, 16, 2);
+        uint256 outputs = _le(model, 18, 2);
+        uint256 off;
+        for (uint256 i = 0; i < outputs; i++) {
+            uint256 t = _le(model, 32 + 4 * (inputs + i), 4);
+            (InputTensor memory x, uint256 size) = _tensor(model, tensorsAt, t);
+            uint256 at = tensorsAt + 32 * t;
+            uint32[] memory shape = new uint32[](uint8(model[at + 2]));
+            for (uint256 d = 0; d < shape.length; d++) {
+                shape[d] = uint32(_le(model, at + 8 + 4 * d, 4));
+            }
+            _layouts[modelId].push(TensorLayout(uint32(off), uint32(size), x.dtype, shape, x.zeroPoint));
+            off += size;
         }
     }
 
@@ -263,6 +285,7 @@ contract MockInference is IInference {
         delete _models[modelId];
         delete _inputs[modelId];
         delete _fresh[modelId];
+        delete _layouts[modelId];
     }
 
     /// validate refuses the model bytes with this id with InvalidModel(reason).
@@ -351,6 +374,20 @@ contract MockInference is IInference {
         for (uint256 i = 0; i < f.length; i++) {
             info.freshness[i] = Freshness(f[i].element, f[i].maxAge, f[i].feedMultiplier > 0);
         }
+    }
+
+    /// @inheritdoc IInference
+    /// @dev A model configured with `setModelBytes` has its own output
+    /// tensors; one configured by hand has one int8 tensor of `outputBytes`
+    /// elements (zero point 0), the only thing the mock knows of its output.
+    function outputLayout(bytes32 modelId) external view returns (TensorLayout[] memory layout) {
+        Model storage m = _models[modelId];
+        if (!m.exists) revert ModelNotFound(modelId);
+        if (_layouts[modelId].length > 0) return _layouts[modelId];
+        uint32[] memory shape = new uint32[](1);
+        shape[0] = m.outputBytes;
+        layout = new TensorLayout[](1);
+        layout[0] = TensorLayout(0, m.outputBytes, INT8, shape, 0);
     }
 
     /// @inheritdoc IInference

@@ -226,6 +226,48 @@ contract MockFreshnessTest is Test {
         INFERENCE.inferWithFeeds(id, hex"000000000000", InferenceLib.feed(address(feed), 3, 30));
     }
 
+    /// outputLayout returns the output tensors the bytes declare, as the
+    /// precompile does (vm/outputlayout_test.go): y int8[2] zp -3 at byte 0,
+    /// then z int16[1,2] zp 100 at byte 2.
+    function test_ModelBytesCarryTheirOutputLayout() public {
+        bytes32 id = mock.setModelBytes(TWO_INPUTS_BYTES, 2048);
+        IInference.TensorLayout[] memory l = INFERENCE.outputLayout(id);
+        assertEq(l.length, 2, "two output tensors");
+        assertLayout(l[0], 0, 2, mock.INT8(), -3, "y");
+        assertEq(l[0].shape.length, 1, "y's rank");
+        assertEq(l[0].shape[0], 2, "y's shape");
+        assertLayout(l[1], 2, 4, mock.INT16(), 100, "z");
+        assertEq(l[1].shape.length, 2, "z's rank");
+        assertEq(l[1].shape[0], 1, "z's shape[0]");
+        assertEq(l[1].shape[1], 2, "z's shape[1]");
+
+        // Reconfigured by hand, the model has one int8 tensor of its output size.
+        mock.setModel(id, 4, 3);
+        l = INFERENCE.outputLayout(id);
+        assertEq(l.length, 1, "one tensor");
+        assertLayout(l[0], 0, 3, mock.INT8(), 0, "by hand");
+        assertEq(l[0].shape.length, 1, "rank");
+        assertEq(l[0].shape[0], 3, "shape");
+
+        mock.removeModel(id);
+        vm.expectRevert(abi.encodeWithSelector(IInference.ModelNotFound.selector, id));
+        INFERENCE.outputLayout(id);
+    }
+
+    function assertLayout(
+        IInference.TensorLayout memory t,
+        uint256 offset,
+        uint256 byteLength,
+        uint8 dtype,
+        int256 zeroPoint,
+        string memory what
+    ) internal pure {
+        assertEq(t.offset, offset, string.concat(what, ": offset"));
+        assertEq(t.byteLength, byteLength, string.concat(what, ": byteLength"));
+        assertEq(t.dtype, dtype, string.concat(what, ": dtype"));
+        assertEq(t.zeroPoint, zeroPoint, string.concat(what, ": zeroPoint"));
+    }
+
     function test_ModelBytesThatAreNotAModel() public {
         vm.expectRevert(abi.encodeWithSelector(MockInference.MockSetup.selector, "model bytes: not an INFM v1 model"));
         mock.setModelBytes(hex"00", 1);

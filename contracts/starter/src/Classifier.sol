@@ -8,8 +8,8 @@ import {TensorCodec} from "@infergeth/contracts/src/TensorCodec.sol";
 /// @notice Calls the model inline, through the inference precompile, and
 /// remembers each account's last class. Written for the devnet's demo model
 /// `mlp` (int8[96] in; out: int8[10] logits at byte 0, then the int32 class
-/// at byte 10, as `cast call 0x…0A00 "modelInfo(bytes32)…"` or
-/// `infergeth model inspect` describe it).
+/// at byte 10, as `INFERENCE.outputLayout(modelId)` and `infergeth model
+/// inspect` describe it).
 contract Classifier {
     /// Where the model's int32 class tensor starts in its output.
     uint256 public constant CLASS_OFFSET = 10;
