@@ -3,8 +3,6 @@
 package e2e
 
 import (
-	"encoding/json"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -32,23 +30,7 @@ func TestForgeScript(t *testing.T) {
 			if !strings.Contains(out, "ONCHAIN EXECUTION COMPLETE & SUCCESSFUL") {
 				t.Fatalf("forge script did not report success:\n%s", out)
 			}
-			raw, err := os.ReadFile(filepath.Join(broadcast, "Deploy.s.sol", "31337", "run-latest.json"))
-			if err != nil {
-				t.Fatalf("broadcast record: %v", err)
-			}
-			var record struct {
-				Transactions []struct {
-					TransactionType string `json:"transactionType"`
-					ContractName    string `json:"contractName"`
-					ContractAddress string `json:"contractAddress"`
-				} `json:"transactions"`
-				Receipts []struct {
-					Status string `json:"status"`
-				} `json:"receipts"`
-			}
-			if err := json.Unmarshal(raw, &record); err != nil {
-				t.Fatal(err)
-			}
+			record := readBroadcast(t, filepath.Join(broadcast, "Deploy.s.sol", "31337", "run-latest.json"))
 			if len(record.Transactions) != 3 || len(record.Receipts) != 3 {
 				t.Fatalf("broadcast: %d transactions, %d receipts, want 3 and 3", len(record.Transactions), len(record.Receipts))
 			}

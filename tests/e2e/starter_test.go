@@ -133,27 +133,38 @@ func lastLine(s string) string {
 	return lines[len(lines)-1]
 }
 
-// createdAddress reads a forge broadcast record and returns the address of
-// the named contract's creation, checking every receipt succeeded.
-func createdAddress(t *testing.T, file, contract string) string {
+// forgeBroadcast is what a forge broadcast record (run-latest.json) says
+// of its transactions and receipts.
+type forgeBroadcast struct {
+	Transactions []struct {
+		TransactionType string `json:"transactionType"`
+		ContractName    string `json:"contractName"`
+		ContractAddress string `json:"contractAddress"`
+	} `json:"transactions"`
+	Receipts []struct {
+		Status string `json:"status"`
+	} `json:"receipts"`
+}
+
+// readBroadcast reads a forge broadcast record.
+func readBroadcast(t *testing.T, file string) forgeBroadcast {
 	t.Helper()
 	raw, err := os.ReadFile(file)
 	if err != nil {
 		t.Fatalf("broadcast record: %v", err)
 	}
-	var record struct {
-		Transactions []struct {
-			TransactionType string `json:"transactionType"`
-			ContractName    string `json:"contractName"`
-			ContractAddress string `json:"contractAddress"`
-		} `json:"transactions"`
-		Receipts []struct {
-			Status string `json:"status"`
-		} `json:"receipts"`
-	}
+	var record forgeBroadcast
 	if err := json.Unmarshal(raw, &record); err != nil {
 		t.Fatal(err)
 	}
+	return record
+}
+
+// createdAddress reads a forge broadcast record and returns the address of
+// the named contract's creation, checking every receipt succeeded.
+func createdAddress(t *testing.T, file, contract string) string {
+	t.Helper()
+	record := readBroadcast(t, file)
 	for i, r := range record.Receipts {
 		if r.Status != "0x1" {
 			t.Fatalf("%s: receipt %d status %s", file, i, r.Status)
