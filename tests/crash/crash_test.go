@@ -132,28 +132,35 @@ func TestKillNineKeepsReceipts(t *testing.T) {
 	n.wait()
 }
 
+// checkReceiptKept checks that the receipt acknowledged before a kill is
+// still there after the restart, unchanged, at or below the head.
+func checkReceiptKept(t *testing.T, c *client, hash common.Hash, want seen, head uint64) {
+	t.Helper()
+	var got *struct {
+		BlockHash   common.Hash    `json:"blockHash"`
+		BlockNumber hexutil.Uint64 `json:"blockNumber"`
+		Status      hexutil.Uint64 `json:"status"`
+	}
+	c.call(t, "eth_getTransactionReceipt", []any{hash}, &got)
+	if got == nil {
+		t.Fatalf("receipt of %x (block %d) lost after restart", hash, want.number)
+	}
+	if got.BlockHash != want.block || uint64(got.BlockNumber) != want.number || uint64(got.Status) != want.status {
+		t.Fatalf("receipt of %x changed: block %x #%d status %d, was %x #%d status %d",
+			hash, got.BlockHash, got.BlockNumber, got.Status, want.block, want.number, want.status)
+	}
+	if want.number > head {
+		t.Fatalf("receipt in block %d above head %d after restart", want.number, head)
+	}
+}
+
 // verify checks the restarted node: every receipt seen before is there,
 // unchanged; the head's state is readable and agrees with the blocks.
 func verify(t *testing.T, c *client, receipts map[common.Hash]seen, from, counter common.Address) {
 	t.Helper()
 	head := c.blockNumber(t)
 	for hash, want := range receipts {
-		var got *struct {
-			BlockHash   common.Hash    `json:"blockHash"`
-			BlockNumber hexutil.Uint64 `json:"blockNumber"`
-			Status      hexutil.Uint64 `json:"status"`
-		}
-		c.call(t, "eth_getTransactionReceipt", []any{hash}, &got)
-		if got == nil {
-			t.Fatalf("receipt of %x (block %d) lost after restart", hash, want.number)
-		}
-		if got.BlockHash != want.block || uint64(got.BlockNumber) != want.number || uint64(got.Status) != want.status {
-			t.Fatalf("receipt of %x changed: block %x #%d status %d, was %x #%d status %d",
-				hash, got.BlockHash, got.BlockNumber, got.Status, want.block, want.number, want.status)
-		}
-		if want.number > head {
-			t.Fatalf("receipt in block %d above head %d", want.number, head)
-		}
+		checkReceiptKept(t, c, hash, want, head)
 	}
 	// Replay the chain's transactions and compare with the head state.
 	var txs, increments uint64

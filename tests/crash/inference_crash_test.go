@@ -178,22 +178,7 @@ func verifyInferenceState(t *testing.T, c *client, receipts map[common.Hash]acke
 	t.Helper()
 	head := c.blockNumber(t)
 	for hash, want := range receipts {
-		var got *struct {
-			BlockHash   common.Hash    `json:"blockHash"`
-			BlockNumber hexutil.Uint64 `json:"blockNumber"`
-			Status      hexutil.Uint64 `json:"status"`
-		}
-		c.call(t, "eth_getTransactionReceipt", []any{hash}, &got)
-		if got == nil {
-			t.Fatalf("receipt of inference transaction %x (block %d) lost after restart", hash, want.number)
-		}
-		if got.BlockHash != want.block || uint64(got.BlockNumber) != want.number || uint64(got.Status) != want.status {
-			t.Fatalf("receipt of %x changed: block %x #%d status %d, was %x #%d status %d",
-				hash, got.BlockHash, got.BlockNumber, got.Status, want.block, want.number, want.status)
-		}
-		if want.number > head {
-			t.Fatalf("acknowledged block %d above the head %d after restart", want.number, head)
-		}
+		checkReceiptKept(t, c, hash, want.seen, head)
 		var b struct {
 			Hash      common.Hash `json:"hash"`
 			StateRoot common.Hash `json:"stateRoot"`
